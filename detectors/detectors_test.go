@@ -92,6 +92,12 @@ func TestTruePositives(t *testing.T) {
 			[]want{{Rule: "generic-secret", Secret: "8f14e45fceea167a5a36dedd4bea2543b7c1e2d9a4f6"}}},
 		{"generic json secret", "config.json", `{"client_secret": "Zq8!rT4#vN2@kL6$"}`,
 			[]want{{Rule: "generic-secret", Secret: "Zq8!rT4#vN2@kL6$"}}},
+		{"generic token in a url query", "README.md", "https://ci.example.org/x.svg?token=squRCxmMZdFNSQ9qAtbQ&branch=main",
+			[]want{{Rule: "generic-secret", Secret: "squRCxmMZdFNSQ9qAtbQ"}}},
+		{"generic base64 of random bytes", "secret.yaml", "  password: 8xJ3+qL0vZ7w2mN5pR9tYg==\n",
+			[]want{{Rule: "generic-secret", Secret: "8xJ3+qL0vZ7w2mN5pR9tYg=="}}},
+		{"generic 40-hex under a token name", ".env", "GITHUB_TOKEN=4f9a1c2e8b7d6a5f3e2d1c0b9a8f7e6d5c4b3a29\n",
+			[]want{{Rule: "generic-secret", Secret: "4f9a1c2e8b7d6a5f3e2d1c0b9a8f7e6d5c4b3a29"}}},
 		{"crlf line ends", "win.env", "A=1\r\nAWS_ACCESS_KEY_ID=" + keyID + "\r\nAWS_SECRET_ACCESS_KEY=" + secretKey + "\r\n",
 			[]want{{Rule: AWSKeyRule, Secret: secretKey, KeyID: keyID}}},
 	}
@@ -133,6 +139,11 @@ func TestFalsePositives(t *testing.T) {
 		{"public key", "id_rsa.pub", "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA0Z3VS5JJcds3xfn/ygWyF8PbnGy0AHB7MnrfNaXlF7pKNtH3\n-----END PUBLIC KEY-----"},
 		{"40 char base64 with no key id", "blob.txt", "value: " + secretKey},
 		{"asia in a time zone", "tz.go", `loc := "Asia/Tokyo"`},
+		{"base64 of plain words", "secret.yaml", "data:\n  password: cGFzc3dvcmQK\n  token: c3VwZXJzZWNyZXQ=\n  key: eW91ciBiYXNlIGFyZSBiZWxvbmcgdG8gdXM=\n"},
+		{"identifiers and names", "main.go", "secretKey := s3ConfigSecretKey\ntoken: k8s-user-info\nsecret: k8s-sys-client\npassword: wordpress.local-tls\n"},
+		{"template reference", "deploy.yaml", "imagePullSecrets: .Values.global.imagePullSecrets\n"},
+		{"sha-1 of a value in a plan", "plan.txt", `private_key_pem: "088d7282d5fd07c60edbb06a0391bbfef9ed0752"`},
+		{"escaped document in a string", "x_test.go", `secret := "apiVersion: v1\nkind: Secret"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,8 @@
 package detectors
 
 import (
+	"bytes"
+	"encoding/base64"
 	"path"
 	"regexp"
 	"strings"
@@ -69,7 +71,7 @@ func parseAssignment(data []byte, pos int) (Candidate, bool) {
 		if quote != 0 && c == quote || c == '\n' || c == '\r' {
 			break
 		}
-		if quote == 0 && strings.IndexByte(" \t,;\"'`<>(){}[]", c) >= 0 {
+		if quote == 0 && strings.IndexByte(" \t,;\"'`<>(){}[]&", c) >= 0 {
 			break
 		}
 		i++
@@ -79,6 +81,11 @@ func parseAssignment(data []byte, pos int) (Candidate, bool) {
 	}
 	if quote == 0 && i < len(data) && data[i] == '(' {
 		return Candidate{}, false // a function call
+	}
+	if bytes.ContainsAny(data[vs:i], " \t\\") {
+		// Prose, a document in a string, or escapes (\n, \30) that make
+		// the value something other than what the bytes say.
+		return Candidate{}, false
 	}
 	return Candidate{
 		Secret: string(data[vs:i]),
@@ -91,6 +98,8 @@ func parseAssignment(data []byte, pos int) (Candidate, bool) {
 
 var (
 	uuidRe       = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	// slugRe matches lower-case names in segments: k8s-sys-client, my_app.prod.
+	slugRe       = regexp.MustCompile(`^[a-z0-9]+(?:[-_.][a-z0-9]+){2,}$`)
 	identChainRe = regexp.MustCompile(`^[A-Za-z_$][\w$]*(?:(?:\.|::|->)[A-Za-z_$][\w$]*)+$`)
 )
 
@@ -135,9 +144,8 @@ func isLockFile(p string) bool {
 	return ext == ".lock" || ext == ".sum" || ext == ".sha256" || ext == ".sha512" || ext == ".md5"
 }
 
-// validGeneric keeps a value assigned to a secret-like name only when it
-// looks like a real credential: long enough, random enough, not a
-// reference, placeholder, identifier, UUID, path, number or hash.
+// validGeneric is validValue for a candidate assigned to a secret-like
+// name, outside lock files.
 func validGeneric(c Candidate) bool {
 	if c.Path != "" && isLockFile(c.Path) {
 		return false
@@ -153,7 +161,18 @@ func validGeneric(c Candidate) bool {
 			return false
 		}
 	}
-	v := c.Secret
+	return validValue(name, c.Secret, true)
+}
+
+// hashLengths are the lengths of SHA-1, SHA-256 and SHA-512 in hex.
+var hashLengths = map[int]bool{40: true, 64: true, 128: true}
+
+// validValue keeps a value assigned to a secret-like name only when it
+// looks like a real credential: long enough, random enough, not a
+// reference, placeholder, identifier, words, UUID, path, number or hash.
+// Base64 of plain text (c3VwZXJzZWNyZXQ= is "supersecret") is judged by
+// what it decodes to, once.
+func validValue(name, v string, decode bool) bool {
 	if len(v) < 10 || len(v) > 200 {
 		return false
 	}
@@ -170,8 +189,13 @@ func validGeneric(c Candidate) bool {
 			return false
 		}
 	}
-	if uuidRe.MatchString(v) || identChainRe.MatchString(v) {
+	if uuidRe.MatchString(v) || identChainRe.MatchString(strings.TrimPrefix(v, ".")) || slugRe.MatchString(v) || wordy(v) {
 		return false
+	}
+	if decode {
+		if text, ok := decodeBase64Text(v); ok {
+			return validValue(name, text, false)
+		}
 	}
 	lower, upper, digit, other := charClasses(v)
 	if !digit && !other {
@@ -191,9 +215,61 @@ func validGeneric(c Candidate) bool {
 		return classes >= 3 && e >= 3.0
 	}
 	if isHex(v) {
-		// Hex tokens exist, but so do hashes; ask for the randomness of a
-		// 128-bit or longer value.
+		// Hex tokens exist, but so do hashes: a hash-sized value counts
+		// only under a name that says token, password or secret (not, say,
+		// the private_key_pem of a Terraform plan, which shows a SHA-1).
+		if hashLengths[len(v)] && !strings.Contains(name, "token") && !strings.Contains(name, "pass") && !strings.Contains(name, "secret") {
+			return false
+		}
 		return len(v) >= 32 && e >= 3.5
 	}
 	return e >= 3.5
+}
+
+// wordy reports whether v reads as words joined into a name (s3ConfigKey,
+// wordpress.local-tls, k8s-user-info) rather than random characters: most
+// of its letters stand in runs of four or more, runs being split at
+// lower-to-upper changes. Random tokens flip case and class every couple
+// of characters.
+func wordy(v string) bool {
+	letters, inLong, run := 0, 0, 0
+	end := func() {
+		if run >= 4 {
+			inLong += run
+		}
+		run = 0
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		lower, upper := c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z'
+		if !lower && !upper {
+			end()
+			continue
+		}
+		if upper && i > 0 && v[i-1] >= 'a' && v[i-1] <= 'z' {
+			end()
+		}
+		letters++
+		run++
+	}
+	end()
+	return letters*2 >= len(v) && inLong*10 >= letters*6
+}
+
+// decodeBase64Text decodes v when it is base64 (standard or URL alphabet,
+// padded or not) of printable text.
+func decodeBase64Text(v string) (string, bool) {
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		b, err := enc.DecodeString(v)
+		if err != nil || len(b) == 0 {
+			continue
+		}
+		for _, c := range b {
+			if c < 0x20 && c != '\n' && c != '\r' && c != '\t' || c > 0x7e {
+				return "", false
+			}
+		}
+		return strings.TrimSpace(string(b)), true
+	}
+	return "", false
 }

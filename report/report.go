@@ -1,0 +1,174 @@
+// Package report writes findings in every output format keysweep offers,
+// and owns redaction and fingerprints: a secret is redacted here, when the
+// finding is built for output, unless the user asked to see it.
+package report
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/keysweep/keysweep/scanner"
+)
+
+// Formats lists the output formats.
+var Formats = []string{"text", "json", "jsonl"}
+
+// Options control how findings are written.
+type Options struct {
+	Format   string
+	NoRedact bool
+	// Color adds terminal colors to the text format.
+	Color bool
+}
+
+// Finding is a finding as written: the output contract.
+type Finding struct {
+	RuleID       string  `json:"rule_id"`
+	Description  string  `json:"description"`
+	Secret       string  `json:"secret"`
+	Commit       string  `json:"commit"`
+	Path         string  `json:"path"`
+	Line         int     `json:"line"`
+	Column       int     `json:"column"`
+	Author       string  `json:"author"`
+	Email        string  `json:"email"`
+	Date         string  `json:"date"`
+	Fingerprint  string  `json:"fingerprint"`
+	Blob         string  `json:"blob,omitempty"`
+	KeyID        string  `json:"key_id,omitempty"`
+	AccountID    *string `json:"account_id,omitempty"`
+	SessionToken string  `json:"session_token,omitempty"`
+	Canary       bool    `json:"canary,omitempty"`
+}
+
+// Fingerprint identifies a secret found by a rule: the rule id and a hash
+// of the secret (with its key id, for AWS pairs). It does not depend on
+// commit, path or line, so an ignore survives rebases and moved lines.
+func Fingerprint(ruleID, keyID, secret string) string {
+	h := sha256.Sum256([]byte(keyID + "\x00" + secret))
+	return ruleID + ":" + hex.EncodeToString(h[:8])
+}
+
+// Redact hides a secret, keeping what identifies its kind: the header of
+// a private key, or a few leading characters of a long token.
+func Redact(s string) string {
+	if s == "" {
+		return ""
+	}
+	if strings.HasPrefix(s, "-----BEGIN") {
+		if i := strings.Index(s[5:], "-----"); i >= 0 {
+			return s[:i+10] + "*****"
+		}
+	}
+	keep := 0
+	switch {
+	case len(s) >= 20:
+		keep = 4
+	case len(s) >= 12:
+		keep = 2
+	}
+	return s[:keep] + "*****"
+}
+
+// Build turns scanner findings into findings as written.
+func Build(fs []scanner.Finding, noRedact bool) []Finding {
+	out := make([]Finding, 0, len(fs))
+	for _, f := range fs {
+		o := Finding{
+			RuleID:       f.RuleID,
+			Description:  f.Description,
+			Secret:       f.Secret,
+			Commit:       f.Commit,
+			Path:         f.Path,
+			Line:         f.Line,
+			Column:       f.Column,
+			Author:       f.Author,
+			Email:        f.Email,
+			Date:         f.Date,
+			Fingerprint:  Fingerprint(f.RuleID, f.KeyID, f.Secret),
+			Blob:         f.BlobID,
+			KeyID:        f.KeyID,
+			SessionToken: f.SessionToken,
+			Canary:       f.Canary,
+		}
+		if f.KeyID != "" {
+			account := f.AccountID
+			o.AccountID = &account
+		}
+		if !noRedact {
+			o.Secret = Redact(o.Secret)
+			o.SessionToken = Redact(o.SessionToken)
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// Write writes findings to w in opts.Format.
+func Write(w io.Writer, fs []scanner.Finding, opts Options) error {
+	out := Build(fs, opts.NoRedact)
+	switch opts.Format {
+	case "", "text":
+		return writeText(w, out, opts.Color)
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	case "jsonl":
+		enc := json.NewEncoder(w)
+		for _, f := range out {
+			if err := enc.Encode(f); err != nil {
+				return err
+			}
+		}
+		return nil
+	default:
+		return fmt.Errorf("unknown format %q (want one of %s)", opts.Format, strings.Join(Formats, ", "))
+	}
+}
+
+// ValidFormat reports whether format is one Write knows.
+func ValidFormat(format string) bool {
+	for _, f := range Formats {
+		if f == format {
+			return true
+		}
+	}
+	return false
+}
+
+func writeText(w io.Writer, fs []Finding, color bool) error {
+	bold, red, dim, reset := "", "", "", ""
+	if color {
+		bold, red, dim, reset = "\x1b[1m", "\x1b[1;31m", "\x1b[2m", "\x1b[0m"
+	}
+	var b strings.Builder
+	for i, f := range fs {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "%s%s%s  %s\n", red, f.RuleID, reset, f.Description)
+		fmt.Fprintf(&b, "  Secret:      %s%s%s\n", bold, f.Secret, reset)
+		if f.KeyID != "" {
+			account := "none encoded (key issued before 2019)"
+			if f.AccountID != nil && *f.AccountID != "" {
+				account = *f.AccountID
+			}
+			fmt.Fprintf(&b, "  Key id:      %s  account %s\n", f.KeyID, account)
+			if f.Canary {
+				b.WriteString("  Canary:      yes, a canary token: using it sets off an alarm, never send it to AWS\n")
+			}
+		}
+		fmt.Fprintf(&b, "  Location:    %s:%d:%d\n", f.Path, f.Line, f.Column)
+		if f.Commit != "" {
+			fmt.Fprintf(&b, "  Commit:      %s %s%s  %s <%s>%s\n", f.Commit, dim, f.Date, f.Author, f.Email, reset)
+		}
+		fmt.Fprintf(&b, "  Fingerprint: %s\n", f.Fingerprint)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

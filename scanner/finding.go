@@ -1,0 +1,89 @@
+// Package scanner decides what to scan and runs the worker pool: it walks
+// a source (a repository's history), reads each unique blob once, hands it
+// to the detectors and turns their matches into findings located at the
+// commit, path and line that introduced them. It knows nothing of output
+// formats.
+package scanner
+
+import (
+	"bytes"
+	"unicode/utf8"
+
+	"github.com/keysweep/keysweep/detectors"
+	"github.com/keysweep/keysweep/verify"
+)
+
+// Finding is a secret and where it was introduced.
+type Finding struct {
+	RuleID      string
+	Description string
+	// Secret is the raw value; report redacts it unless asked not to.
+	Secret string
+	Commit string
+	Path   string
+	// Line and Column are 1-based; Column counts characters (code points).
+	Line, Column int
+	Author       string
+	Email        string
+	// Date is the author date of Commit, RFC 3339.
+	Date   string
+	BlobID string
+
+	// KeyID and AccountID are set for AWS findings; AccountID is decoded
+	// offline from the key id and is empty for keys that carry none.
+	KeyID        string
+	AccountID    string
+	SessionToken string
+	// Canary marks a key of a canary-token account: never send it to AWS.
+	Canary bool
+
+	seq int64 // order in the walk: lower is older
+}
+
+// Detector finds secrets in a blob's content.
+type Detector interface {
+	Scan(path string, data []byte) []detectors.Match
+}
+
+// findingsIn locates each match in data. Matches come ordered by
+// position, so lines are counted once through the data.
+func findingsIn(ms []detectors.Match, data []byte, path string) []Finding {
+	out := make([]Finding, 0, len(ms))
+	line, lineStart, pos := 1, 0, 0
+	for _, m := range ms {
+		if m.Start < pos { // not ordered: count again from the start
+			line, lineStart, pos = 1, 0, 0
+		}
+		chunk := data[pos:m.Start]
+		if n := bytes.Count(chunk, []byte{'\n'}); n > 0 {
+			line += n
+			lineStart = pos + bytes.LastIndexByte(chunk, '\n') + 1
+		}
+		pos = m.Start
+		f := Finding{
+			RuleID:       m.RuleID,
+			Description:  m.Description,
+			Secret:       m.Secret,
+			Path:         path,
+			Line:         line,
+			Column:       utf8.RuneCount(data[lineStart:m.Start]) + 1,
+			KeyID:        m.KeyID,
+			SessionToken: m.SessionToken,
+		}
+		if f.KeyID != "" {
+			f.AccountID, _ = verify.AccountID(f.KeyID)
+			f.Canary = verify.IsCanary(f.AccountID)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// isBinary reports whether data looks binary the way git decides it: a
+// NUL byte in the first 8000 bytes.
+func isBinary(data []byte) bool {
+	if len(data) > 8000 {
+		data = data[:8000]
+	}
+	return bytes.IndexByte(data, 0) >= 0
+}

@@ -1,0 +1,304 @@
+package scanner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/keysweep/keysweep/scanner/gitsrc"
+)
+
+// ErrIncomplete means the scan could not read everything it should have.
+var ErrIncomplete = errors.New("scan incomplete")
+
+// Options tune a scan.
+type Options struct {
+	// Workers is the number of blobs read and scanned at once; 0 means one
+	// per core.
+	Workers int
+	// MaxBlobSize skips larger blobs (counted in Stats.SkippedLarge).
+	MaxBlobSize int64
+	// AllOccurrences reports a secret at every commit and path where it
+	// appears, not once per (rule, secret, path) where it was introduced.
+	AllOccurrences bool
+	// AllowMissing scans what is present when objects are missing (a
+	// partial clone) instead of failing with ErrIncomplete.
+	AllowMissing bool
+	// Progress, if set, is called after each blob with the totals so far.
+	// It is called from several goroutines.
+	Progress func(blobs, bytes int64)
+}
+
+// DefaultMaxBlobSize is the size above which blobs are skipped.
+const DefaultMaxBlobSize = 25 << 20
+
+// Stats says what a scan covered.
+type Stats struct {
+	Commits       int
+	Blobs         int64 // blobs scanned
+	Bytes         int64 // bytes scanned
+	SkippedBinary int64
+	SkippedLarge  int64
+	// Missing lists objects the history names that the repository lacks.
+	Missing  []string
+	Duration time.Duration
+}
+
+// Result is what a scan found.
+type Result struct {
+	Findings []Finding
+	Stats    Stats
+}
+
+type job struct {
+	gitsrc.Blob
+	seq int64
+}
+
+// Git scans the full history of every ref of the repository at path.
+// Each unique blob is read and scanned once. With missing objects and
+// without opts.AllowMissing, the result holds what was found and the
+// error wraps ErrIncomplete.
+func Git(ctx context.Context, path string, det Detector, opts Options) (*Result, error) {
+	start := time.Now()
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.NumCPU()
+	}
+	if opts.MaxBlobSize <= 0 {
+		opts.MaxBlobSize = DefaultMaxBlobSize
+	}
+	repo, err := gitsrc.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	tips, err := repo.Tips(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list refs: %w", err)
+	}
+	c := &collector{opts: opts}
+	g, gctx := errgroup.WithContext(ctx)
+	jobs := make(chan job, 1024)
+	var walk gitsrc.WalkStats
+	g.Go(func() error {
+		defer close(jobs)
+		var seq int64
+		var err error
+		walk, err = repo.Walk(gctx, tips, func(b gitsrc.Blob) error {
+			seq++
+			select {
+			case jobs <- job{b, seq}:
+				return nil
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		})
+		return err
+	})
+	for i := 0; i < opts.Workers; i++ {
+		g.Go(func() error { return c.work(gctx, repo, jobs, det) })
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	res := &Result{Stats: c.stats}
+	res.Stats.Commits = walk.Commits
+	res.Stats.Missing = append(walk.Missing, c.stats.Missing...)
+	findings := c.findings
+	if opts.AllOccurrences {
+		findings, err = expandOccurrences(ctx, repo, tips, findings)
+	} else {
+		findings = dedupe(findings)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := addAuthors(ctx, repo, findings); err != nil {
+		return nil, err
+	}
+	sortFindings(findings)
+	res.Findings = findings
+	res.Stats.Duration = time.Since(start)
+	if n := len(res.Stats.Missing); n > 0 && !opts.AllowMissing {
+		return res, fmt.Errorf("%w: %d objects are missing from the repository (a partial or damaged clone); rerun with --allow-missing to scan what is present", ErrIncomplete, n)
+	}
+	return res, nil
+}
+
+// collector gathers what the workers find.
+type collector struct {
+	opts     Options
+	mu       sync.Mutex
+	findings []Finding
+	stats    Stats
+	blobs    atomic.Int64
+	bytes    atomic.Int64
+}
+
+// work reads blobs through its own git process and scans them. A helper
+// goroutine queues requests ahead so that reading overlaps scanning.
+func (c *collector) work(ctx context.Context, repo *gitsrc.Repo, jobs <-chan job, det Detector) error {
+	br, err := repo.NewBlobReader(ctx, c.opts.MaxBlobSize)
+	if err != nil {
+		return err
+	}
+	pending := make(chan job, 64)
+	queueErr := make(chan error, 1)
+	go func() {
+		defer close(pending)
+		for j := range jobs {
+			if err := br.Queue(j.ID); err != nil {
+				queueErr <- err
+				return
+			}
+			select {
+			case pending <- j:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	var local []Finding
+	var st Stats
+	for j := range pending {
+		content, err := br.Next()
+		if err != nil {
+			return fmt.Errorf("read blob %s (%s): %w", j.ID, j.Path, err)
+		}
+		switch {
+		case content.NotBlob:
+			continue
+		case content.Missing:
+			st.Missing = append(st.Missing, j.ID)
+			continue
+		case content.TooLarge:
+			st.SkippedLarge++
+			continue
+		case isBinary(content.Data):
+			st.SkippedBinary++
+			continue
+		}
+		st.Blobs++
+		st.Bytes += int64(len(content.Data))
+		for _, f := range findingsIn(det.Scan(j.Path, content.Data), content.Data, j.Path) {
+			f.Commit, f.BlobID, f.seq = j.Commit, j.ID, j.seq
+			local = append(local, f)
+		}
+		if c.opts.Progress != nil {
+			c.opts.Progress(c.blobs.Add(1), c.bytes.Add(int64(len(content.Data))))
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case err := <-queueErr:
+		return err
+	default:
+	}
+	if err := br.Close(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.findings = append(c.findings, local...)
+	c.stats.Blobs += st.Blobs
+	c.stats.Bytes += st.Bytes
+	c.stats.SkippedBinary += st.SkippedBinary
+	c.stats.SkippedLarge += st.SkippedLarge
+	c.stats.Missing = append(c.stats.Missing, st.Missing...)
+	return nil
+}
+
+// identity is what makes two findings the same secret.
+func (f *Finding) identity() string { return f.RuleID + "\x00" + f.KeyID + "\x00" + f.Secret }
+
+// dedupe keeps one finding per (rule, secret, path): the one introduced
+// first in the walk.
+func dedupe(fs []Finding) []Finding {
+	sort.SliceStable(fs, func(i, j int) bool { return fs[i].seq < fs[j].seq })
+	seen := make(map[string]bool, len(fs))
+	out := fs[:0]
+	for _, f := range fs {
+		k := f.identity() + "\x00" + f.Path
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, f)
+	}
+	return out
+}
+
+// expandOccurrences repeats each finding at every commit and path where
+// its blob appears.
+func expandOccurrences(ctx context.Context, repo *gitsrc.Repo, tips []gitsrc.Tip, fs []Finding) ([]Finding, error) {
+	blobs := make(map[string]bool)
+	for _, f := range fs {
+		if f.Commit != "" {
+			blobs[f.BlobID] = true
+		}
+	}
+	occ, err := repo.Occurrences(ctx, tips, blobs)
+	if err != nil {
+		return nil, err
+	}
+	var out []Finding
+	for _, f := range fs {
+		out = append(out, f)
+		for _, o := range occ[f.BlobID] {
+			if o.Commit == f.Commit && o.Path == f.Path {
+				continue
+			}
+			g := f
+			g.Commit, g.Path = o.Commit, o.Path
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+
+// addAuthors fills in who made each finding's commit, and when.
+func addAuthors(ctx context.Context, repo *gitsrc.Repo, fs []Finding) error {
+	seen := make(map[string]bool)
+	var ids []string
+	for _, f := range fs {
+		if f.Commit != "" && !seen[f.Commit] {
+			seen[f.Commit] = true
+			ids = append(ids, f.Commit)
+		}
+	}
+	metas, err := repo.Commits(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("read commit authors: %w", err)
+	}
+	for i := range fs {
+		if m, ok := metas[fs[i].Commit]; ok {
+			fs[i].Author, fs[i].Email, fs[i].Date = m.Author, m.Email, m.Date
+		}
+	}
+	return nil
+}
+
+// sortFindings orders findings by when they were introduced, then by place.
+func sortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := &fs[i], &fs[j]
+		if a.seq != b.seq {
+			return a.seq < b.seq
+		}
+		if a.Path != b.Path {
+			return a.Path < b.Path
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Column < b.Column
+	})
+}
