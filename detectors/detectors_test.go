@@ -11,7 +11,7 @@ import (
 // no string a scanner (ours included) would report.
 var (
 	keyID     = "AKIA" + "QYLPMN5HHHFPZAM2"
-	keyID2    = "AKIA" + "ZR3VQ7WXK2MDTE6B"
+	keyID2    = "AKIA" + "ZR3VQ7WXK2MDTE6C"
 	tempKeyID = "ASIA" + "Y34FZKBOKMUTVV7A"
 	secretKey = "9dr/Wq+XyWX" + "9kM2Lp3QzR8vT0bN6cHjE4fUaGs1Q"
 	secret2   = "Hh3J7kLm9" + "NpQr2StUv4WxYz6AbCdEf8GhIj0Kl5P"

@@ -126,7 +126,7 @@ func Git(ctx context.Context, path string, det Detector, opts Options) (*Result,
 	res.Findings = findings
 	res.Stats.Duration = time.Since(start)
 	if n := len(res.Stats.Missing); n > 0 && !opts.AllowMissing {
-		return res, fmt.Errorf("%w: %d objects are missing from the repository (a partial or damaged clone); rerun with --allow-missing to scan what is present", ErrIncomplete, n)
+		return res, fmt.Errorf("%w: %d objects are missing or unreadable (a partial clone, or a damaged repository: see git fsck); rerun with --allow-missing to scan what is present", ErrIncomplete, n)
 	}
 	return res, nil
 }

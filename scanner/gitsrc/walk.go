@@ -143,7 +143,11 @@ func (r *Repo) revList(ctx context.Context, stdin string, extra []string, prefix
 		}
 		p := unquotePath(string(line[sp+1:]))
 		if prefix != "" {
-			p = prefix + ":" + p
+			if p == "" {
+				p = prefix // the object the ref names
+			} else {
+				p = prefix + ":" + p
+			}
 		}
 		if held != nil && (held.Path == "" && prefix == "" || strings.HasPrefix(p, held.Path+"/")) {
 			held = nil // it was a tree

@@ -1,0 +1,67 @@
+package report
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/keysweep/keysweep/scanner"
+)
+
+func TestRedact(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"short", "*****"},
+		{"twelve-chars", "tw*****"},
+		{"ghp_R8kLm2Xq9TzW4vB7nC1pD6sF3gH5jK0aZ1yE", "ghp_*****"},
+		{"-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----", "-----BEGIN RSA PRIVATE KEY-----*****"},
+	}
+	for _, tt := range tests {
+		if got := Redact(tt.in); got != tt.want {
+			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestFingerprintIsStableAndDistinct(t *testing.T) {
+	t.Parallel()
+	a := Fingerprint("generic-secret", "", "s3cr3t-value-1")
+	if a != Fingerprint("generic-secret", "", "s3cr3t-value-1") {
+		t.Error("fingerprint is not stable")
+	}
+	for _, b := range []string{
+		Fingerprint("generic-secret", "", "s3cr3t-value-2"),
+		Fingerprint("github-token", "", "s3cr3t-value-1"),
+		Fingerprint("generic-secret", "AKIA", "s3cr3t-value-1"),
+	} {
+		if a == b {
+			t.Errorf("fingerprints collide: %s", a)
+		}
+	}
+	if !strings.HasPrefix(a, "generic-secret:") {
+		t.Errorf("fingerprint %q does not start with the rule id", a)
+	}
+}
+
+func TestWriteNeverLeaksByDefault(t *testing.T) {
+	t.Parallel()
+	raw := "ghp_" + "R8kLm2Xq9TzW4vB7nC1pD6sF3gH5jK0aZ1yE"
+	fs := []scanner.Finding{{RuleID: "github-token", Secret: raw, Path: "a", Line: 1, Column: 1, SessionToken: raw}}
+	for _, format := range Formats {
+		var buf bytes.Buffer
+		if err := Write(&buf, fs, Options{Format: format}); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(buf.String(), raw) {
+			t.Errorf("%s output holds the secret in clear", format)
+		}
+		buf.Reset()
+		if err := Write(&buf, fs, Options{Format: format, NoRedact: true}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(buf.String(), raw) {
+			t.Errorf("%s output with NoRedact lacks the secret", format)
+		}
+	}
+}
