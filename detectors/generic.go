@@ -97,7 +97,7 @@ func parseAssignment(data []byte, pos int) (Candidate, bool) {
 }
 
 var (
-	uuidRe       = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	uuidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 	// slugRe matches lower-case names in segments: k8s-sys-client, my_app.prod.
 	slugRe       = regexp.MustCompile(`^[a-z0-9]+(?:[-_.][a-z0-9]+){2,}$`)
 	identChainRe = regexp.MustCompile(`^[A-Za-z_$][\w$]*(?:(?:\.|::|->)[A-Za-z_$][\w$]*)+$`)
