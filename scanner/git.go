@@ -152,16 +152,8 @@ func (c *collector) work(ctx context.Context, repo *gitsrc.Repo, jobs <-chan job
 	queueErr := make(chan error, 1)
 	go func() {
 		defer close(pending)
-		for j := range jobs {
-			if err := br.Queue(j.ID); err != nil {
-				queueErr <- err
-				return
-			}
-			select {
-			case pending <- j:
-			case <-ctx.Done():
-				return
-			}
+		if err := feed(ctx, br, jobs, pending); err != nil {
+			queueErr <- err
 		}
 	}()
 	var local []Finding
@@ -214,6 +206,47 @@ func (c *collector) work(ctx context.Context, repo *gitsrc.Repo, jobs <-chan job
 	c.stats.SkippedLarge += st.SkippedLarge
 	c.stats.Missing = append(c.stats.Missing, st.Missing...)
 	return nil
+}
+
+// feed queues each job's blob with br and passes the job on to pending.
+// Requests are sent to git in batches, flushed whenever feed would
+// otherwise wait, so that no request sits in a buffer while its answer is
+// awaited: one write per batch instead of one per blob.
+func feed(ctx context.Context, br *gitsrc.BlobReader, jobs <-chan job, pending chan<- job) error {
+	for {
+		var j job
+		var ok bool
+		select {
+		case j, ok = <-jobs:
+		default:
+			if err := br.Flush(); err != nil {
+				return err
+			}
+			select {
+			case j, ok = <-jobs:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		if !ok {
+			return br.Flush()
+		}
+		if err := br.Queue(j.ID); err != nil {
+			return err
+		}
+		select {
+		case pending <- j:
+		default:
+			if err := br.Flush(); err != nil {
+				return err
+			}
+			select {
+			case pending <- j:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+	}
 }
 
 // identity is what makes two findings the same secret.

@@ -63,13 +63,21 @@ func (r *Repo) NewBlobReader(ctx context.Context, maxSize int64) (*BlobReader, e
 	return b, nil
 }
 
-// Queue asks for the object id.
+// Queue asks for the object id. The request may stay buffered until
+// Flush: call it before waiting on anything, or Next may wait forever.
 func (b *BlobReader) Queue(id string) error {
 	b.w.WriteString(id)
-	b.w.WriteByte('\n')
-	if err := b.w.Flush(); err != nil {
+	if err := b.w.WriteByte('\n'); err != nil {
 		// git has stopped; Next reports why.
 		return fmt.Errorf("request object %s: %w", id, err)
+	}
+	return nil
+}
+
+// Flush sends the queued requests to git.
+func (b *BlobReader) Flush() error {
+	if err := b.w.Flush(); err != nil {
+		return fmt.Errorf("request objects: %w", err)
 	}
 	return nil
 }
