@@ -143,6 +143,8 @@ func TestFalsePositives(t *testing.T) {
 		{"identifiers and names", "main.go", "secretKey := s3ConfigSecretKey\ntoken: k8s-user-info\nsecret: k8s-sys-client\npassword: wordpress.local-tls\n"},
 		{"template reference", "deploy.yaml", "imagePullSecrets: .Values.global.imagePullSecrets\n"},
 		{"sha-1 of a value in a plan", "plan.txt", `private_key_pem: "088d7282d5fd07c60edbb06a0391bbfef9ed0752"`},
+		{"numbers, arns, hashes, identifiers", "z.go", "EPASSWD = -0x3f879678\nrole_secret: arn:aws:iam::123456789012:role/x\npassword: md5c98cbfeb6a347a47eb8e96cfb4c4b890\ntoken = TestAccKey_Get\n"},
+		{"pgp public key", "k.go", "pgp_key: mQENBFXbjPUBCADjNjCUQwfxKL+RR2GA6pv/1K+zJZ8UWIF9S0lk7cVIEfJiprzzwiMwBS\n"},
 		{"escaped document in a string", "x_test.go", `secret := "apiVersion: v1\nkind: Secret"`},
 	}
 	for _, tt := range tests {

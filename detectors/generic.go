@@ -97,7 +97,10 @@ func parseAssignment(data []byte, pos int) (Candidate, bool) {
 }
 
 var (
-	uuidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	uuidRe    = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	numberRe  = regexp.MustCompile(`^[-+]?(?:0[xX][0-9a-fA-F]+|[0-9][0-9_.eE+-]*)$`)
+	md5HashRe = regexp.MustCompile(`^md5[0-9a-f]{32}$`)
+	identRe   = regexp.MustCompile(`^[A-Za-z_]+$`)
 	// slugRe matches lower-case names in segments: k8s-sys-client, my_app.prod.
 	slugRe       = regexp.MustCompile(`^[a-z0-9]+(?:[-_.][a-z0-9]+){2,}$`)
 	identChainRe = regexp.MustCompile(`^[A-Za-z_$][\w$]*(?:(?:\.|::|->)[A-Za-z_$][\w$]*)+$`)
@@ -164,6 +167,10 @@ func validGeneric(c Candidate) bool {
 	return validValue(name, c.Secret, true)
 }
 
+// pgpPublicPrefixes start the base64 of PGP public key packets: a public
+// key is not a secret (a secret key packet starts lQ and stays a finding).
+var pgpPublicPrefixes = []string{"mQENB", "mQINB", "mQGNB", "mQINBF", "mDMEY", "mQMuB"}
+
 // hashLengths are the lengths of SHA-1, SHA-256 and SHA-512 in hex.
 var hashLengths = map[int]bool{40: true, 64: true, 128: true}
 
@@ -182,6 +189,14 @@ func validValue(name, v string, decode bool) bool {
 	}
 	if strings.HasPrefix(v, "./") || strings.Contains(v, "://") || strings.Contains(v, "${") || strings.Contains(v, "{{") {
 		return false
+	}
+	if numberRe.MatchString(v) || strings.HasPrefix(v, "arn:") || md5HashRe.MatchString(v) || identRe.MatchString(v) {
+		return false // a numeric literal, an ARN, a PostgreSQL md5 hash, an identifier
+	}
+	for _, p := range pgpPublicPrefixes {
+		if strings.HasPrefix(v, p) {
+			return false
+		}
 	}
 	lv := strings.ToLower(v)
 	for _, s := range valueStopwords {

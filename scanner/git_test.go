@@ -71,6 +71,28 @@ func TestGitHistory(t *testing.T) {
 			r.Git("checkout", "-q", "main")
 			return []loc{{"github-token", c, "ci.yml", 1, 8}}
 		}},
+		{"secret only on a remote-tracking branch", func(r *gittest.Repo) []loc {
+			r.Write("a.txt", "a\n")
+			r.Commit("init")
+			r.Git("checkout", "-q", "-b", "tmp")
+			r.Write("r.env", envPair)
+			c := r.Commit("pushed by someone else")
+			r.Git("update-ref", "refs/remotes/origin/feature", c)
+			r.Git("checkout", "-q", "main")
+			r.Git("branch", "-D", "tmp")
+			return []loc{{detectors.AWSKeyRule, c, "r.env", 1, 19}}
+		}},
+		{"secret only behind a lightweight tag", func(r *gittest.Repo) []loc {
+			r.Write("a.txt", "a\n")
+			r.Commit("init")
+			r.Git("checkout", "-q", "-b", "tmp")
+			r.Write("t.yml", "token: "+ghToken+"\n")
+			c := r.Commit("tagged")
+			r.Git("tag", "v1-light")
+			r.Git("checkout", "-q", "main")
+			r.Git("branch", "-D", "tmp")
+			return []loc{{"github-token", c, "t.yml", 1, 8}}
+		}},
 		{"secret in an orphan commit reachable only from an annotated tag", func(r *gittest.Repo) []loc {
 			r.Write("a.txt", "a\n")
 			r.Commit("init")
