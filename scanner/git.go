@@ -143,17 +143,30 @@ type collector struct {
 
 // work reads blobs through its own git process and scans them. A helper
 // goroutine queues requests ahead so that reading overlaps scanning.
-func (c *collector) work(ctx context.Context, repo *gitsrc.Repo, jobs <-chan job, det Detector) error {
+func (c *collector) work(ctx context.Context, repo *gitsrc.Repo, jobs <-chan job, det Detector) (err error) {
+	// A worker of its own context: on any return, cancelling it stops the
+	// feeder and git, which are then waited for, so nothing outlives work.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	br, err := repo.NewBlobReader(ctx, c.opts.MaxBlobSize)
 	if err != nil {
 		return err
 	}
 	pending := make(chan job, 64)
 	queueErr := make(chan error, 1)
+	fed := make(chan struct{})
 	go func() {
+		defer close(fed)
 		defer close(pending)
 		if err := feed(ctx, br, jobs, pending); err != nil {
 			queueErr <- err
+		}
+	}()
+	defer func() {
+		if err != nil {
+			cancel()
+			<-fed
+			_ = br.Close() // git was killed: its exit status says nothing new
 		}
 	}()
 	var local []Finding
@@ -189,6 +202,7 @@ func (c *collector) work(ctx context.Context, repo *gitsrc.Repo, jobs <-chan job
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	<-fed
 	select {
 	case err := <-queueErr:
 		return err

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -134,23 +133,23 @@ func newProgress(w io.Writer, disabled bool) *progressbar.ProgressBar {
 
 // writeResults writes findings to stdout or --report FILE.
 func writeResults(s *streams, o *outputOptions, findings []scanner.Finding) error {
-	w := s.out
-	color := o.format == "text" && o.reportFile == "" && isTerminal(s.out) && os.Getenv("NO_COLOR") == ""
-	if o.reportFile != "" {
-		f, err := os.Create(o.reportFile)
-		if err != nil {
-			return fmt.Errorf("create report: %w", err)
+	if o.reportFile == "" {
+		color := o.format == "text" && isTerminal(s.out) && os.Getenv("NO_COLOR") == ""
+		if err := report.Write(s.out, findings, report.Options{Format: o.format, NoRedact: o.noRedact, Color: color}); err != nil {
+			return fmt.Errorf("write results: %w", err)
 		}
-		defer f.Close()
-		w = f
+		return nil
 	}
-	if err := report.Write(w, findings, report.Options{Format: o.format, NoRedact: o.noRedact, Color: color}); err != nil {
-		return fmt.Errorf("write report: %w", err)
+	f, err := os.Create(o.reportFile)
+	if err != nil {
+		return fmt.Errorf("create report: %w", err)
 	}
-	if f, ok := w.(*os.File); ok && o.reportFile != "" {
-		if err := f.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
-			return fmt.Errorf("write report: %w", err)
-		}
+	werr := report.Write(f, findings, report.Options{Format: o.format, NoRedact: o.noRedact})
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return fmt.Errorf("write report %s: %w", o.reportFile, werr)
 	}
 	return nil
 }
