@@ -1,0 +1,449 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// Remediation actions.
+const (
+	// ActionWouldDeactivate is the plan for a live key of an own account.
+	ActionWouldDeactivate = "would-deactivate"
+	// ActionDeactivated: the key was set Inactive with iam:UpdateAccessKey.
+	ActionDeactivated = "deactivated"
+	// ActionAlreadyInactive: the key was found inactive; nothing changed.
+	ActionAlreadyInactive = "already-inactive"
+	// ActionManual: the key cannot be deactivated through IAM (root user,
+	// temporary credentials); Note says what to do.
+	ActionManual = "manual"
+	// ActionSkip: the key is not to be touched; Note says why.
+	ActionSkip = "skip"
+	// ActionFailed: a step failed; Error says which and why.
+	ActionFailed = "failed"
+)
+
+// Remediation is what was done, or would be done, about a key.
+type Remediation struct {
+	Action  string `json:"action"`
+	Account string `json:"account"`
+	User    string `json:"user"`
+	Note    string `json:"note,omitempty"`
+	Error   string `json:"error"`
+}
+
+// RemediateOptions say whose keys may be touched and how.
+type RemediateOptions struct {
+	// OwnAccounts are the user's accounts: no other account's key is ever
+	// touched.
+	OwnAccounts []string
+	// RoleName, if set, is assumed in each own account
+	// (arn:aws:iam::<account>:role/<RoleName>) to act there; otherwise the
+	// default credentials act, and must belong to the key's account.
+	RoleName string
+	// Deactivate acts; without it only the plan is made.
+	Deactivate bool
+	// Timeout bounds each AWS call, retries included.
+	Timeout time.Duration
+	// Audit receives every step.
+	Audit *AuditLog
+}
+
+var (
+	accountRe  = regexp.MustCompile(`^[0-9]{12}$`)
+	roleNameRe = regexp.MustCompile(`^[\w+=,.@/-]{1,512}$`)
+)
+
+// ParseAccounts reads a comma-separated list of 12-digit account ids.
+func ParseAccounts(list []string) ([]string, error) {
+	var out []string
+	for _, item := range list {
+		for _, a := range strings.Split(item, ",") {
+			a = strings.TrimSpace(a)
+			if a == "" {
+				continue
+			}
+			if !accountRe.MatchString(a) {
+				return nil, fmt.Errorf("invalid AWS account id %q (want 12 digits)", a)
+			}
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// Remediator deactivates live keys of the user's own accounts. It is not
+// safe for concurrent use: remediation goes one key at a time, on purpose.
+type Remediator struct {
+	cfg  aws.Config
+	opts RemediateOptions
+	own  map[string]bool
+
+	clients map[string]*iamClient // by account
+	done    map[string]Remediation
+}
+
+type iamClient struct {
+	client *iam.Client
+	err    error
+}
+
+// NewRemediator returns a Remediator acting with cfg's default credentials.
+func NewRemediator(cfg aws.Config, opts RemediateOptions) (*Remediator, error) {
+	if len(opts.OwnAccounts) == 0 {
+		return nil, errors.New("no own accounts given")
+	}
+	if opts.RoleName != "" && !roleNameRe.MatchString(opts.RoleName) {
+		return nil, fmt.Errorf("invalid role name %q", opts.RoleName)
+	}
+	if opts.Audit == nil {
+		return nil, errors.New("remediation needs an audit log")
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 30 * time.Second
+	}
+	own := map[string]bool{}
+	for _, a := range opts.OwnAccounts {
+		if !accountRe.MatchString(a) {
+			return nil, fmt.Errorf("invalid AWS account id %q (want 12 digits)", a)
+		}
+		own[a] = true
+	}
+	return &Remediator{cfg: cfg, opts: opts, own: own, clients: map[string]*iamClient{}, done: map[string]Remediation{}}, nil
+}
+
+// Remediate decides about, and with Deactivate acts on, the key keyID
+// given what verification learned of it (nil when it was not verified).
+// A key is deactivated only when it was verified live, its account (as
+// STS answered, and as decoded from the key id) is one of the own
+// accounts, and IAM, asked again just before, still lists it as active.
+// Keys are never deleted. Each key id is dealt with once.
+func (r *Remediator) Remediate(ctx context.Context, keyID string, v *Result) Remediation {
+	if rem, ok := r.done[keyID]; ok {
+		return rem
+	}
+	rem := r.remediate(ctx, keyID, v)
+	if rem.Action != ActionSkip || r.own[rem.Account] {
+		if err := r.audit(keyID, rem.Account, rem.User, "decision", rem.Action, rem.Error); err != nil && rem.Action != ActionFailed {
+			rem.Action, rem.Error = ActionFailed, err.Error()
+		}
+	}
+	r.done[keyID] = rem
+	return rem
+}
+
+func (r *Remediator) remediate(ctx context.Context, keyID string, v *Result) Remediation {
+	decoded, hasDecoded := AccountID(keyID)
+	account := decoded
+	if v != nil && v.Status == StatusVerified {
+		account = v.Account
+	}
+	rem := Remediation{Account: account}
+	if !r.own[account] {
+		rem.Action = ActionSkip
+		if account == "" {
+			rem.Note = "the key's account is unknown: not one of --own-accounts"
+		} else {
+			rem.Note = fmt.Sprintf("account %s is not one of --own-accounts: never touched", account)
+		}
+		return rem
+	}
+	switch status := verification(v); status {
+	case StatusVerified:
+	case StatusInvalid:
+		if r.opts.Deactivate && hasDecoded {
+			return r.checkInactive(ctx, keyID, rem, v)
+		}
+		rem.Action, rem.Note = ActionSkip, "not live ("+v.Error+"): nothing to deactivate"
+		return rem
+	case "":
+		rem.Action, rem.Note = ActionSkip, "not verified: scan again with --verify to know whether it is live"
+		return rem
+	default:
+		rem.Action, rem.Note = ActionSkip, fmt.Sprintf("verification was %s (%s): not touched; verify again", status, v.Error)
+		return rem
+	}
+	if hasDecoded && decoded != v.Account {
+		rem.Action = ActionSkip
+		rem.Note = fmt.Sprintf("the key id decodes to account %s but STS answered for account %s: not touched", decoded, v.Account)
+		return rem
+	}
+
+	arn := parseARN(v.ARN)
+	switch {
+	case strings.HasPrefix(keyID, "ASIA"):
+		rem.Action, rem.User, rem.Note = ActionManual, arn.name(), temporaryAdvice(arn)
+		return rem
+	case arn.resource == "root":
+		rem.Action, rem.User = ActionManual, "root"
+		rem.Note = fmt.Sprintf("root user access key: IAM cannot deactivate it. Sign in to account %s as the root user and make the key "+
+			"inactive under Security credentials, or, in an AWS Organization with centralized root access, act on the member's root "+
+			"credentials from the management account (sts:AssumeRoot)", account)
+		return rem
+	}
+	rem.User = arn.userName()
+	if !r.opts.Deactivate {
+		rem.Action = ActionWouldDeactivate
+		if rem.User == "" {
+			rem.Note = "the user will be looked up with iam:GetAccessKeyLastUsed"
+		}
+		return rem
+	}
+	return r.deactivate(ctx, keyID, rem, arn.partition)
+}
+
+func verification(v *Result) string {
+	if v == nil {
+		return ""
+	}
+	return v.Status
+}
+
+// deactivate sets keyID Inactive in rem.Account, unless IAM already lists
+// it as inactive.
+func (r *Remediator) deactivate(ctx context.Context, keyID string, rem Remediation, partition string) Remediation {
+	client, err := r.client(ctx, keyID, rem.Account, partition)
+	if err != nil {
+		rem.Action, rem.Error = ActionFailed, err.Error()
+		return rem
+	}
+	if rem.User == "" {
+		if rem.User, err = r.lookupUser(ctx, client, keyID, rem.Account); err != nil {
+			rem.Action, rem.Error = ActionFailed, err.Error()
+			return rem
+		}
+	}
+	status, err := r.keyStatus(ctx, client, keyID, rem.Account, rem.User)
+	if err != nil {
+		rem.Action, rem.Error = ActionFailed, err.Error()
+		return rem
+	}
+	if status == types.StatusTypeInactive {
+		rem.Action = ActionAlreadyInactive
+		return rem
+	}
+
+	cctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	_, err = client.UpdateAccessKey(cctx, &iam.UpdateAccessKeyInput{
+		AccessKeyId: aws.String(keyID),
+		UserName:    aws.String(rem.User),
+		Status:      types.StatusTypeInactive,
+	})
+	cancel()
+	if err := r.step(keyID, rem.Account, rem.User, "deactivate", err); err != nil {
+		rem.Action, rem.Error = ActionFailed, "iam:UpdateAccessKey: "+err.Error()
+		return rem
+	}
+	rem.Action = ActionDeactivated
+	return rem
+}
+
+// checkInactive looks up an own key that STS refused: if IAM lists it as
+// inactive, it is reported so; otherwise there is nothing to do.
+func (r *Remediator) checkInactive(ctx context.Context, keyID string, rem Remediation, v *Result) Remediation {
+	rem.Action, rem.Note = ActionSkip, "not live ("+v.Error+"): nothing to deactivate"
+	client, err := r.client(ctx, keyID, rem.Account, "")
+	if err != nil {
+		return rem
+	}
+	user, err := r.lookupUser(ctx, client, keyID, rem.Account)
+	if err != nil {
+		return rem
+	}
+	status, err := r.keyStatus(ctx, client, keyID, rem.Account, user)
+	if err == nil && status == types.StatusTypeInactive {
+		rem.Action, rem.User, rem.Note = ActionAlreadyInactive, user, ""
+	}
+	return rem
+}
+
+func (r *Remediator) lookupUser(ctx context.Context, client *iam.Client, keyID, account string) (string, error) {
+	cctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	out, err := client.GetAccessKeyLastUsed(cctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(keyID)})
+	cancel()
+	user := ""
+	if err == nil {
+		user = aws.ToString(out.UserName)
+		if user == "" {
+			err = errors.New("no user name in the answer")
+		}
+	}
+	if err := r.step(keyID, account, user, "lookup-user", err); err != nil {
+		return "", fmt.Errorf("iam:GetAccessKeyLastUsed: %w", err)
+	}
+	return user, nil
+}
+
+func (r *Remediator) keyStatus(ctx context.Context, client *iam.Client, keyID, account, user string) (types.StatusType, error) {
+	var status types.StatusType
+	var marker *string
+	err := func() error {
+		for {
+			cctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+			out, err := client.ListAccessKeys(cctx, &iam.ListAccessKeysInput{UserName: aws.String(user), Marker: marker})
+			cancel()
+			if err != nil {
+				return err
+			}
+			for _, k := range out.AccessKeyMetadata {
+				if aws.ToString(k.AccessKeyId) == keyID {
+					status = k.Status
+					return nil
+				}
+			}
+			if !out.IsTruncated {
+				return fmt.Errorf("user %s has no access key %s", user, keyID)
+			}
+			marker = out.Marker
+		}
+	}()
+	if err := r.step(keyID, account, user, "check-status", err); err != nil {
+		return "", fmt.Errorf("iam:ListAccessKeys: %w", err)
+	}
+	return status, nil
+}
+
+// client returns an IAM client acting in account: through the role when
+// one is named, else with the default credentials after checking that
+// they belong to account.
+func (r *Remediator) client(ctx context.Context, keyID, account, partition string) (*iam.Client, error) {
+	if c, ok := r.clients[account]; ok {
+		return c.client, c.err
+	}
+	c := &iamClient{}
+	c.client, c.err = r.newClient(ctx, keyID, account, partition)
+	r.clients[account] = c
+	return c.client, c.err
+}
+
+func (r *Remediator) newClient(ctx context.Context, keyID, account, partition string) (*iam.Client, error) {
+	stsClient := sts.NewFromConfig(r.cfg)
+	if r.opts.RoleName == "" {
+		cctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+		out, err := stsClient.GetCallerIdentity(cctx, &sts.GetCallerIdentityInput{})
+		cancel()
+		if err == nil && aws.ToString(out.Account) != account {
+			err = fmt.Errorf("the default credentials belong to account %s, not %s: give --role-name to act through a role in %s",
+				aws.ToString(out.Account), account, account)
+		}
+		if err := r.step(keyID, account, "", "check-credentials", err); err != nil {
+			return nil, fmt.Errorf("default credentials: %w", err)
+		}
+		return iam.NewFromConfig(r.cfg), nil
+	}
+
+	if partition == "" {
+		partition = "aws"
+	}
+	roleARN := fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, r.opts.RoleName)
+	cctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	out, err := stsClient.AssumeRole(cctx, &sts.AssumeRoleInput{
+		RoleArn:         aws.String(roleARN),
+		RoleSessionName: aws.String("keysweep-remediation"),
+		DurationSeconds: aws.Int32(900),
+	})
+	cancel()
+	if err == nil && out.Credentials == nil {
+		err = errors.New("no credentials in the answer")
+	}
+	if err := r.stepRole(keyID, account, roleARN, err); err != nil {
+		return nil, fmt.Errorf("assume %s: %w", roleARN, err)
+	}
+	c := out.Credentials
+	creds := credentials.NewStaticCredentialsProvider(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
+	return iam.NewFromConfig(r.cfg, func(o *iam.Options) { o.Credentials = aws.NewCredentialsCache(creds) }), nil
+}
+
+// step records the outcome of an AWS call in the audit log and returns
+// the call's error in one line, or the audit log's own failure: a step
+// that cannot be recorded is not followed by another.
+func (r *Remediator) step(keyID, account, user, action string, err error) error {
+	return r.record(AuditEntry{KeyID: keyID, Account: account, User: user, Action: action}, err)
+}
+
+func (r *Remediator) stepRole(keyID, account, role string, err error) error {
+	return r.record(AuditEntry{KeyID: keyID, Account: account, Role: role, Action: "assume-role"}, err)
+}
+
+func (r *Remediator) record(e AuditEntry, err error) error {
+	e.Result = "ok"
+	if err != nil {
+		e.Result, e.Error = "failed", describe(err)
+	}
+	if aerr := r.opts.Audit.Record(e); aerr != nil {
+		return aerr
+	}
+	if err != nil {
+		return errors.New(e.Error)
+	}
+	return nil
+}
+
+func (r *Remediator) audit(keyID, account, user, action, result, errMsg string) error {
+	return r.opts.Audit.Record(AuditEntry{KeyID: keyID, Account: account, User: user, Action: action, Result: result, Error: errMsg})
+}
+
+// arn is a parsed ARN: arn:partition:service:region:account:resource.
+type arn struct {
+	partition, service, account, resource string
+}
+
+func parseARN(s string) arn {
+	parts := strings.SplitN(s, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" {
+		return arn{}
+	}
+	return arn{partition: parts[1], service: parts[2], account: parts[4], resource: parts[5]}
+}
+
+// userName is the IAM user's name, without its path, of a user ARN.
+func (a arn) userName() string {
+	if a.service != "iam" || !strings.HasPrefix(a.resource, "user/") {
+		return ""
+	}
+	return a.resource[strings.LastIndexByte(a.resource, '/')+1:]
+}
+
+// name is the principal's name for any ARN: user, role or federated user.
+func (a arn) name() string {
+	if n := a.userName(); n != "" {
+		return n
+	}
+	if kind, rest, ok := strings.Cut(a.resource, "/"); ok {
+		if kind == "assumed-role" {
+			role, _, _ := strings.Cut(rest, "/")
+			return role
+		}
+		return rest
+	}
+	return a.resource
+}
+
+// temporaryAdvice says how to cut off temporary credentials, which IAM
+// cannot deactivate: they stay valid until they expire unless the
+// principal that issued them is denied.
+func temporaryAdvice(a arn) string {
+	kind, rest, _ := strings.Cut(a.resource, "/")
+	switch kind {
+	case "assumed-role":
+		role, session, _ := strings.Cut(rest, "/")
+		return fmt.Sprintf("temporary credentials (session %q of role %s) cannot be deactivated: revoke the role's active sessions "+
+			"(IAM console, role %s, Revoke active sessions, which denies credentials issued before now), then find and fix what leaked them", session, role, role)
+	case "federated-user":
+		return fmt.Sprintf("temporary credentials of federated user %s cannot be deactivated: deny the IAM user that called "+
+			"sts:GetFederationToken with a policy on aws:TokenIssueTime, or deactivate that user's access key", rest)
+	case "user":
+		return fmt.Sprintf("temporary credentials of IAM user %s cannot be deactivated: attach a policy to the user denying "+
+			"everything with a condition on aws:TokenIssueTime before now, or deactivate the user's long-term key that issued them", a.userName())
+	}
+	return "temporary credentials cannot be deactivated: deny the principal that issued them (a policy on aws:TokenIssueTime) until they expire"
+}

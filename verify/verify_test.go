@@ -1,0 +1,180 @@
+package verify
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/keysweep/keysweep/internal/awstest"
+)
+
+const (
+	ownAccount     = "111122223333"
+	secondAccount  = "444455556666"
+	foreignAccount = "999988887777"
+	canaryAccount  = "052310077262" // a canarytokens.org account
+)
+
+// testConfig is an AWS configuration that reaches only the stand-in, with
+// creds as the default credentials, whatever the machine's environment.
+func testConfig(t *testing.T, s *awstest.Server, creds awstest.Credentials) aws.Config {
+	t.Helper()
+	cfg, err := LoadConfig(context.Background(),
+		config.WithBaseEndpoint(s.URL),
+		config.WithRegion("eu-west-1"),
+		config.WithSharedConfigFiles([]string{}),
+		config.WithSharedCredentialsFiles([]string{}),
+		config.WithEC2IMDSClientEnableState(imds.ClientDisabled),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(creds.KeyID, creds.Secret, creds.SessionToken)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func TestVerify(t *testing.T) {
+	t.Parallel()
+	s := awstest.New(t)
+	admin := s.AddUserKey(ownAccount, "security-admin", true)
+	cfg := testConfig(t, s, admin)
+
+	live := s.AddUserKey(ownAccount, "ci/deploy-bot", false)
+	root := s.AddRootKey(secondAccount)
+	session := s.AddSessionKey(ownAccount, "deployer", "build-42")
+	inactive := s.AddUserKey(ownAccount, "former-intern", false)
+	s.SetActive(inactive.KeyID, false)
+	throttled := s.AddUserKey(foreignAccount, "app", false)
+	s.Throttle(throttled.KeyID, 2)
+	broken := s.AddUserKey(foreignAccount, "app2", false)
+	s.Fail(broken.KeyID, 100)
+	slow := s.AddUserKey(foreignAccount, "app3", false)
+	s.Delay(slow.KeyID, 5*time.Second)
+	canary := s.AddUserKey(canaryAccount, "canary", false)
+	unknownID := awstest.KeyID("AKIA", foreignAccount, 4000)
+
+	tests := []struct {
+		name  string
+		key   Key
+		want  Result
+		calls int // requests the stand-in should see for the key
+	}{
+		{"live user key", Key{ID: live.KeyID, Secret: live.Secret},
+			Result{Status: StatusVerified, Account: ownAccount, ARN: "arn:aws:iam::111122223333:user/ci/deploy-bot"}, 1},
+		{"root key", Key{ID: root.KeyID, Secret: root.Secret},
+			Result{Status: StatusVerified, Account: secondAccount, ARN: "arn:aws:iam::444455556666:root", UserID: secondAccount}, 1},
+		{"session credentials", Key{ID: session.KeyID, Secret: session.Secret, SessionToken: session.SessionToken},
+			Result{Status: StatusVerified, Account: ownAccount, ARN: "arn:aws:sts::111122223333:assumed-role/deployer/build-42"}, 1},
+		{"wrong secret, asked twice", Key{ID: live.KeyID, Secret: strings.ToUpper(live.Secret)},
+			Result{Status: StatusInvalid, Error: "SignatureDoesNotMatch: the key id exists but the secret found with it is not its secret"}, 2},
+		{"unknown key id", Key{ID: unknownID, Secret: live.Secret},
+			Result{Status: StatusInvalid, Error: "InvalidClientTokenId: the key id does not exist or is inactive"}, 1},
+		{"inactive key", Key{ID: inactive.KeyID, Secret: inactive.Secret},
+			Result{Status: StatusInvalid, Error: "InvalidClientTokenId: the key id does not exist or is inactive"}, 1},
+		{"throttled twice, then answered", Key{ID: throttled.KeyID, Secret: throttled.Secret},
+			Result{Status: StatusVerified, Account: foreignAccount, ARN: "arn:aws:iam::999988887777:user/app"}, 3},
+		{"server errors", Key{ID: broken.KeyID, Secret: broken.Secret},
+			Result{Status: StatusUnknown, Error: "HTTP 500 InternalFailure: We encountered an internal error. Please try again."}, 5},
+		{"no answer in time", Key{ID: slow.KeyID, Secret: slow.Secret},
+			Result{Status: StatusUnknown, Error: "no answer from STS within 1.5s"}, -1},
+		{"canary key: never sent", Key{ID: canary.KeyID, Secret: canary.Secret},
+			Result{Status: StatusCanary, Account: canaryAccount, Error: "key of a canary-token account: not sent to AWS, which would set off the alarm"}, 0},
+		{"key id alone: not sent", Key{ID: root.KeyID},
+			Result{Status: StatusUnknown, Error: "no secret access key found with this key id: not sent to AWS"}, -1},
+		{"session key without its token: not sent", Key{ID: session.KeyID, Secret: session.Secret},
+			Result{Status: StatusUnknown, Error: "temporary key id (ASIA) without its session token: not sent to AWS"}, -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			timeout := 10 * time.Second
+			if tt.key.ID == slow.KeyID {
+				timeout = 1500 * time.Millisecond
+			}
+			v := NewVerifier(cfg, timeout)
+			// Not parallel: calls are counted per key id, and some tests
+			// share one.
+			before := len(s.CallsBy(tt.key.ID))
+			got := v.Verify(context.Background(), tt.key)
+			if got.Status == StatusVerified {
+				if !strings.HasPrefix(got.UserID, "AIDA") && !strings.HasPrefix(got.UserID, "AROA") && got.UserID != tt.want.UserID {
+					t.Errorf("user id %q", got.UserID)
+				}
+				got.UserID = tt.want.UserID
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Verify (-want +got):\n%s", diff)
+			}
+			if tt.calls >= 0 {
+				if n := len(s.CallsBy(tt.key.ID)) - before; n != tt.calls {
+					t.Errorf("the stand-in saw %d calls for the key, want %d", n, tt.calls)
+				}
+			}
+			if tt.key.Secret != "" && strings.Contains(got.Error, tt.key.Secret) {
+				t.Error("the error holds the secret")
+			}
+		})
+	}
+	if n := len(s.CallsBy(canary.KeyID)); n != 0 {
+		t.Errorf("the canary key was sent to AWS %d times", n)
+	}
+	if n := s.Count("GetCallerIdentity"); n != len(s.Calls()) {
+		t.Errorf("verification made calls other than GetCallerIdentity: %d of %d", len(s.Calls())-n, len(s.Calls()))
+	}
+}
+
+func TestVerifyAllCallsOncePerKey(t *testing.T) {
+	t.Parallel()
+	s := awstest.New(t)
+	cfg := testConfig(t, s, s.AddUserKey(ownAccount, "admin", true))
+	a := s.AddUserKey(ownAccount, "a", false)
+	b := s.AddUserKey(secondAccount, "b", false)
+	s.Delay(a.KeyID, 100*time.Millisecond) // so that duplicates wait for the first call
+	var keys []Key
+	for range 10 {
+		keys = append(keys, Key{ID: a.KeyID, Secret: a.Secret}, Key{ID: b.KeyID, Secret: b.Secret})
+	}
+	v := NewVerifier(cfg, 5*time.Second)
+	results := v.VerifyAll(context.Background(), keys, 4)
+	for i, r := range results {
+		want := ownAccount
+		if keys[i].ID == b.KeyID {
+			want = secondAccount
+		}
+		if r.Status != StatusVerified || r.Account != want {
+			t.Errorf("result %d = %+v", i, r)
+		}
+	}
+	for _, id := range []string{a.KeyID, b.KeyID} {
+		if n := len(s.CallsBy(id)); n != 1 {
+			t.Errorf("%s was sent %d times, want once", id, n)
+		}
+	}
+}
+
+func TestVerifyWithoutNetwork(t *testing.T) {
+	t.Parallel()
+	cfg, err := LoadConfig(context.Background(),
+		config.WithBaseEndpoint("http://127.0.0.1:1"), // nothing listens on port 1
+		config.WithSharedConfigFiles([]string{}),
+		config.WithSharedCredentialsFiles([]string{}),
+		config.WithRetryMaxAttempts(2),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Region != DefaultRegion && cfg.Region != "" {
+		t.Logf("region from the environment: %s", cfg.Region)
+	}
+	v := NewVerifier(cfg, 5*time.Second)
+	got := v.Verify(context.Background(), Key{ID: awstest.KeyID("AKIA", ownAccount, 1), Secret: "s3cr3t/" + strings.Repeat("x", 33)})
+	if got.Status != StatusUnknown || !strings.Contains(got.Error, "connection refused") {
+		t.Errorf("got %+v, want unknown with the network error", got)
+	}
+}
