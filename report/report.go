@@ -4,14 +4,17 @@
 package report
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/keysweep/keysweep/scanner"
+	"github.com/keysweep/keysweep/verify"
 )
 
 // Formats lists the output formats.
@@ -43,6 +46,9 @@ type Finding struct {
 	AccountID    *string `json:"account_id,omitempty"`
 	SessionToken string  `json:"session_token,omitempty"`
 	Canary       bool    `json:"canary,omitempty"`
+
+	Verification *verify.Result      `json:"verification,omitempty"`
+	Remediation  *verify.Remediation `json:"remediation,omitempty"`
 }
 
 // Fingerprint identifies a secret found by a rule: the rule id and a hash
@@ -94,6 +100,8 @@ func Build(fs []scanner.Finding, noRedact bool) []Finding {
 			KeyID:        f.KeyID,
 			SessionToken: f.SessionToken,
 			Canary:       f.Canary,
+			Verification: f.Verification,
+			Remediation:  f.Remediation,
 		}
 		if f.KeyID != "" {
 			account := f.AccountID
@@ -110,7 +118,16 @@ func Build(fs []scanner.Finding, noRedact bool) []Finding {
 
 // Write writes findings to w in opts.Format.
 func Write(w io.Writer, fs []scanner.Finding, opts Options) error {
-	out := Build(fs, opts.NoRedact)
+	return WriteFindings(w, Build(fs, opts.NoRedact), opts)
+}
+
+// WriteFindings writes findings already built for output (read back from
+// a report, say) to w in opts.Format. They are written as they are:
+// redaction happened when they were built.
+func WriteFindings(w io.Writer, out []Finding, opts Options) error {
+	if out == nil {
+		out = []Finding{}
+	}
 	switch opts.Format {
 	case "", "text":
 		return writeText(w, out, opts.Color)
@@ -163,6 +180,12 @@ func writeText(w io.Writer, fs []Finding, color bool) error {
 				b.WriteString("  Canary:      yes, a canary token: using it sets off an alarm, never send it to AWS\n")
 			}
 		}
+		if v := f.Verification; v != nil {
+			fmt.Fprintf(&b, "  Verified:    %s\n", describeVerification(v))
+		}
+		if r := f.Remediation; r != nil {
+			fmt.Fprintf(&b, "  Remediation: %s\n", describeRemediation(r))
+		}
 		fmt.Fprintf(&b, "  Location:    %s:%d:%d\n", f.Path, f.Line, f.Column)
 		if f.Commit != "" {
 			fmt.Fprintf(&b, "  Commit:      %s %s%s  %s <%s>%s\n", f.Commit, dim, f.Date, f.Author, f.Email, reset)
@@ -171,4 +194,86 @@ func writeText(w io.Writer, fs []Finding, color bool) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func describeVerification(v *verify.Result) string {
+	switch v.Status {
+	case verify.StatusVerified:
+		return fmt.Sprintf("LIVE, account %s, %s", v.Account, v.ARN)
+	case verify.StatusCanary:
+		return "canary, not sent to AWS"
+	default:
+		return v.Status + ": " + v.Error
+	}
+}
+
+func describeRemediation(r *verify.Remediation) string {
+	s := r.Action
+	if r.User != "" {
+		s += ", user " + r.User
+	}
+	if r.Account != "" {
+		s += " in " + r.Account
+	}
+	for _, more := range []string{r.Error, r.Note} {
+		if more != "" {
+			s += ": " + more
+		}
+	}
+	return s
+}
+
+// Read reads a report written with --format json (an array) or jsonl
+// (one finding a line). Unknown fields are an error: a file that is not a
+// keysweep report must not be acted upon.
+func Read(r io.Reader) ([]Finding, error) {
+	br := bufio.NewReader(r)
+	first, err := firstByte(br)
+	if err != nil {
+		return nil, fmt.Errorf("read report: %w", err)
+	}
+	dec := json.NewDecoder(br)
+	dec.DisallowUnknownFields()
+	var out []Finding
+	switch first {
+	case '[':
+		if err := dec.Decode(&out); err != nil {
+			return nil, fmt.Errorf("read report: %w", err)
+		}
+		if dec.More() {
+			return nil, errors.New("read report: data after the array of findings")
+		}
+	case '{':
+		for dec.More() {
+			var f Finding
+			if err := dec.Decode(&f); err != nil {
+				return nil, fmt.Errorf("read report: finding %d: %w", len(out)+1, err)
+			}
+			out = append(out, f)
+		}
+	default:
+		return nil, fmt.Errorf("read report: want a JSON array of findings (--format json) or JSON lines (--format jsonl), not %q", first)
+	}
+	for i, f := range out {
+		if f.RuleID == "" || f.Fingerprint == "" {
+			return nil, fmt.Errorf("read report: finding %d has no rule_id or fingerprint: not a keysweep report", i+1)
+		}
+	}
+	return out, nil
+}
+
+// firstByte returns the first byte that is not white space, unread.
+func firstByte(br *bufio.Reader) (byte, error) {
+	for {
+		c, err := br.ReadByte()
+		if err == io.EOF {
+			return 0, errors.New("empty file")
+		}
+		if err != nil {
+			return 0, err
+		}
+		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return c, br.UnreadByte()
+		}
+	}
 }

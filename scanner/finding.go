@@ -36,6 +36,10 @@ type Finding struct {
 	SessionToken string
 	// Canary marks a key of a canary-token account: never send it to AWS.
 	Canary bool
+	// Verification and Remediation are filled in after the scan, for AWS
+	// findings, when the user asks for them.
+	Verification *verify.Result
+	Remediation  *verify.Remediation
 
 	seq int64 // order in the walk: lower is older
 }

@@ -40,6 +40,7 @@ func (o *outputOptions) validate() error {
 
 type gitOptions struct {
 	outputOptions
+	aws            awsOptions
 	workers        int
 	maxBlobSize    string
 	allOccurrences bool
@@ -70,6 +71,7 @@ unique blob is read and scanned once, and each secret is reported once per
 	f.StringVar(&o.maxBlobSize, "max-blob-size", "25MiB", "skip blobs larger than this `SIZE`")
 	f.BoolVar(&o.allOccurrences, "all-occurrences", false, "report every commit and path where a secret appears")
 	f.BoolVar(&o.allowMissing, "allow-missing", false, "scan what is present when objects are missing (partial clones)")
+	o.aws.bind(f)
 	return cmd
 }
 
@@ -84,6 +86,11 @@ func runGit(cmd *cobra.Command, s *streams, o *gitOptions, path string) error {
 	if o.workers < 0 {
 		return fmt.Errorf("--workers must be positive, got %d", o.workers)
 	}
+	aws, err := o.aws.prepare(cmd.Context())
+	if err != nil {
+		return err
+	}
+	defer aws.close()
 	bar := newProgress(s.errOut, o.noProgress)
 	opts := scanner.Options{
 		Workers:        o.workers,
@@ -102,12 +109,22 @@ func runGit(cmd *cobra.Command, s *streams, o *gitOptions, path string) error {
 	if res == nil {
 		return scanErr
 	}
+	var awsErr error
+	if aws != nil {
+		aws.process(cmd.Context(), res.Findings)
+		sum := aws.summary(res.Findings)
+		defer sum.print(s.errOut)
+		awsErr = sum.err()
+	}
 	if err := writeResults(s, &o.outputOptions, res.Findings); err != nil {
 		return err
 	}
 	printSummary(s.errOut, res, maxSize)
 	if scanErr != nil {
 		return scanErr
+	}
+	if awsErr != nil {
+		return awsErr
 	}
 	if len(res.Findings) > 0 {
 		return errFindings
@@ -133,9 +150,14 @@ func newProgress(w io.Writer, disabled bool) *progressbar.ProgressBar {
 
 // writeResults writes findings to stdout or --report FILE.
 func writeResults(s *streams, o *outputOptions, findings []scanner.Finding) error {
+	return writeReport(s, o, report.Build(findings, o.noRedact))
+}
+
+// writeReport writes findings built for output to stdout or --report FILE.
+func writeReport(s *streams, o *outputOptions, findings []report.Finding) error {
 	if o.reportFile == "" {
 		color := o.format == "text" && isTerminal(s.out) && os.Getenv("NO_COLOR") == ""
-		if err := report.Write(s.out, findings, report.Options{Format: o.format, NoRedact: o.noRedact, Color: color}); err != nil {
+		if err := report.WriteFindings(s.out, findings, report.Options{Format: o.format, Color: color}); err != nil {
 			return fmt.Errorf("write results: %w", err)
 		}
 		return nil
@@ -144,7 +166,7 @@ func writeResults(s *streams, o *outputOptions, findings []scanner.Finding) erro
 	if err != nil {
 		return fmt.Errorf("create report: %w", err)
 	}
-	werr := report.Write(f, findings, report.Options{Format: o.format, NoRedact: o.noRedact})
+	werr := report.WriteFindings(f, findings, report.Options{Format: o.format})
 	if cerr := f.Close(); werr == nil {
 		werr = cerr
 	}

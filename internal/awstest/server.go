@@ -37,6 +37,9 @@ type Credentials struct {
 // Call is a request the stand-in answered.
 type Call struct {
 	Action string
+	// Host is the host the request was sent to (through a proxy, the
+	// origin server's name).
+	Host string
 	// KeyID is the access key id that signed the request.
 	KeyID  string
 	Params url.Values
@@ -130,9 +133,11 @@ func (s *Server) add(prefix, account, user, session string, admin bool) Credenti
 
 func (s *Server) addLocked(prefix, account, user, session string, admin bool) Credentials {
 	s.serial++
-	c := Credentials{KeyID: KeyID(prefix, account, s.serial), Secret: randomString(30)}
+	c := Credentials{KeyID: KeyID(prefix, account, s.serial), Secret: randomSecret()}
 	if prefix == "ASIA" {
-		c.SessionToken = randomString(120)
+		// Real session tokens are base64 of a structure that starts
+		// with "!\n\torigin".
+		c.SessionToken = "IQoJb3JpZ2lu" + randomString(150)
 	}
 	s.keys[c.KeyID] = &key{Credentials: c, account: account, user: user, session: session, active: true, admin: admin}
 	return c
@@ -225,6 +230,18 @@ func KeyID(prefix, account string, serial uint32) string {
 	return prefix + base32.StdEncoding.EncodeToString(raw[:])
 }
 
+// randomSecret returns 40 base64 characters with upper and lower case
+// letters and digits, as AWS's secret access keys have.
+func randomSecret() string {
+	for {
+		s := randomString(30)
+		if strings.ContainsAny(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") && strings.ContainsAny(s, "abcdefghijklmnopqrstuvwxyz") &&
+			strings.ContainsAny(s, "0123456789") {
+			return s
+		}
+	}
+}
+
 func randomString(n int) string {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
@@ -302,7 +319,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	action := params.Get("Action")
-	call := Call{Action: action, Params: params}
+	call := Call{Action: action, Host: r.Host, Params: params}
 	result, ns, aerr := s.serve(r, body, params, &call)
 	if aerr != nil {
 		call.Status, call.Code = aerr.status, aerr.code
