@@ -209,11 +209,13 @@ func describeVerification(v *verify.Result) string {
 
 func describeRemediation(r *verify.Remediation) string {
 	s := r.Action
-	if r.User != "" {
-		s += ", user " + r.User
-	}
-	if r.Account != "" {
-		s += " in " + r.Account
+	if r.Action != verify.ActionSkip {
+		if r.User != "" {
+			s += ", user " + r.User
+		}
+		if r.Account != "" {
+			s += " in " + r.Account
+		}
 	}
 	for _, more := range []string{r.Error, r.Note} {
 		if more != "" {

@@ -54,13 +54,6 @@ func awsEnv(t *testing.T, endpoint string, creds awstest.Credentials) (auditLog 
 	return filepath.Join(dir, "state", "keysweep", "audit.jsonl")
 }
 
-// leak is a key planted in the test repository.
-type leak struct {
-	name string
-	path string
-	key  awstest.Credentials
-}
-
 // estate plants keys of every kind in the stand-in and in a repository.
 type estate struct {
 	s      *awstest.Server
@@ -505,6 +498,32 @@ func TestAWSCommandErrors(t *testing.T) {
 	}
 	if n := len(s.Calls()); n != 0 {
 		t.Errorf("bad usage made %d AWS calls", n)
+	}
+}
+
+// TestServiceEndpointsAndRegion checks that the service-specific
+// endpoint variables win over AWS_ENDPOINT_URL, and that calls are signed
+// for AWS_REGION.
+func TestServiceEndpointsAndRegion(t *testing.T) {
+	e := newEstate(t)
+	awsEnv(t, "http://127.0.0.1:1", e.admin) // nothing listens there
+	t.Setenv("AWS_ENDPOINT_URL_STS", e.s.URL)
+	t.Setenv("AWS_ENDPOINT_URL_IAM", e.s.URL)
+	t.Setenv("AWS_REGION", "eu-central-1")
+	code, out, errOut := runCLI(t, "git", e.repo.Dir, "--own-accounts", ownAccount, "--deactivate", "--format", "json")
+	if code != exitFindings {
+		t.Fatalf("exit %d; stderr:\n%s", code, errOut)
+	}
+	if got := actions(parseFindings(t, out))["deploy/prod.env"]; got != "deactivated "+ownAccount+" deploy-bot" {
+		t.Errorf("own key: %q", got)
+	}
+	for _, c := range e.s.Calls() {
+		if c.Region != "eu-central-1" {
+			t.Errorf("%s signed for region %q", c.Action, c.Region)
+		}
+	}
+	if e.s.Count("UpdateAccessKey") != 1 || e.s.Status(e.leaks["own"].KeyID) != "Inactive" {
+		t.Error("the key was not deactivated through the IAM endpoint")
 	}
 }
 

@@ -40,8 +40,10 @@ type Call struct {
 	// Host is the host the request was sent to (through a proxy, the
 	// origin server's name).
 	Host string
-	// KeyID is the access key id that signed the request.
+	// KeyID is the access key id that signed the request, Region the
+	// region of its credential scope.
 	KeyID  string
+	Region string
 	Params url.Values
 	// Status is the HTTP status of the answer; Code the error code, if any.
 	Status int
@@ -356,7 +358,7 @@ func (s *Server) serve(r *http.Request, body []byte, params url.Values, call *Ca
 	if err != nil {
 		return "", ns, &apiError{http.StatusBadRequest, "IncompleteSignature", err.Error()}
 	}
-	call.KeyID = auth.keyID
+	call.KeyID, call.Region = auth.keyID, auth.region
 	if err := s.inject(r, auth.keyID); err != nil {
 		return "", ns, err
 	}
