@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -155,6 +156,32 @@ func TestVerifyAllCallsOncePerKey(t *testing.T) {
 		if n := len(s.CallsBy(id)); n != 1 {
 			t.Errorf("%s was sent %d times, want once", id, n)
 		}
+	}
+}
+
+func TestVerifyAllBoundsConcurrency(t *testing.T) {
+	t.Parallel()
+	s := awstest.New(t)
+	cfg := testConfig(t, s, s.AddUserKey(ownAccount, "admin", true))
+	var keys []Key
+	for i := range 12 {
+		c := s.AddUserKey(ownAccount, fmt.Sprintf("user%d", i), false)
+		s.Delay(c.KeyID, 50*time.Millisecond)
+		keys = append(keys, Key{ID: c.KeyID, Secret: c.Secret})
+	}
+	for _, workers := range []int{1, 3} {
+		results := NewVerifier(cfg, 5*time.Second).VerifyAll(context.Background(), keys, workers)
+		for i, r := range results {
+			if r.Status != StatusVerified {
+				t.Errorf("key %d: %+v", i, r)
+			}
+		}
+		if got := s.MaxInFlight(); got > workers {
+			t.Errorf("%d workers: %d calls in flight at once", workers, got)
+		}
+	}
+	if got := s.MaxInFlight(); got < 2 {
+		t.Errorf("3 workers never overlapped (max %d in flight)", got)
 	}
 }
 

@@ -80,6 +80,8 @@ type Server struct {
 	delay    map[string]time.Duration
 	calls    []Call
 	serial   uint32
+	inFlight int
+	maxIn    int
 }
 
 // New starts a stand-in that stops when the test ends.
@@ -308,8 +310,24 @@ var services = map[string]struct{ service, version, namespace string }{
 	"DeleteAccessKey":      {"iam", "2010-05-08", "https://iam.amazonaws.com/doc/2010-05-08/"},
 }
 
+// MaxInFlight returns the most requests the stand-in was answering at once.
+func (s *Server) MaxInFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxIn
+}
+
 // ServeHTTP answers one Query protocol request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.inFlight++
+	s.maxIn = max(s.maxIn, s.inFlight)
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.inFlight--
+		s.mu.Unlock()
+	}()
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
 		writeError(w, "", &apiError{http.StatusBadRequest, "MalformedInput", err.Error()})
