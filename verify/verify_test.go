@@ -25,7 +25,7 @@ const (
 
 // testConfig is an AWS configuration that reaches only the stand-in, with
 // creds as the default credentials, whatever the machine's environment.
-func testConfig(t *testing.T, s *awstest.Server, creds awstest.Credentials) aws.Config {
+func testConfig(t testing.TB, s *awstest.Server, creds awstest.Credentials) aws.Config {
 	t.Helper()
 	cfg, err := LoadConfig(context.Background(),
 		config.WithBaseEndpoint(s.URL),
