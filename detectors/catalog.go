@@ -7,6 +7,14 @@ import (
 
 // Catalog returns the built-in rules.
 func Catalog() []Rule {
+	rules := baseRules()
+	for _, s := range tokenSpecs() {
+		rules = append(rules, s.rule())
+	}
+	return append(rules, structuredRules()...)
+}
+
+func baseRules() []Rule {
 	return []Rule{
 		{
 			ID:          AWSKeyIDRule,

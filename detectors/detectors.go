@@ -9,6 +9,7 @@ package detectors
 import (
 	"regexp"
 	"sort"
+	"strings"
 )
 
 // Match is one secret found in scanned data.
@@ -45,6 +46,37 @@ type Rule struct {
 	Assignment bool
 	// Valid drops candidates that match the pattern but are not secrets.
 	Valid func(c Candidate) bool
+	// MinEntropy, when set, is the least Shannon entropy (bits per byte)
+	// of the secret.
+	MinEntropy float64
+	// Allow drops secrets that match one of its regexes or contain one of
+	// its stopwords.
+	Allow Allowlist
+}
+
+// Allowlist names secrets that are known not to be leaks.
+type Allowlist struct {
+	Regexes []*regexp.Regexp
+	// Stopwords are matched, ignoring case, as substrings of the secret.
+	Stopwords []string
+}
+
+// Allows reports whether the allowlist covers secret.
+func (a *Allowlist) Allows(secret string) bool {
+	for _, re := range a.Regexes {
+		if re.MatchString(secret) {
+			return true
+		}
+	}
+	if len(a.Stopwords) > 0 {
+		l := strings.ToLower(secret)
+		for _, w := range a.Stopwords {
+			if strings.Contains(l, strings.ToLower(w)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Candidate is what a rule's pattern found, handed to Rule.Valid.
@@ -109,7 +141,7 @@ func (e *Engine) Scan(path string, data []byte) []Match {
 			return
 		}
 		seen[key] = true
-		if r.Valid != nil && !r.Valid(c) {
+		if r.Valid != nil && !r.Valid(c) || r.MinEntropy > 0 && shannon(c.Secret) < r.MinEntropy || r.Allow.Allows(c.Secret) {
 			return
 		}
 		matches = append(matches, Match{RuleID: r.ID, Description: r.Description, Secret: c.Secret, Start: c.Start, End: c.End})
