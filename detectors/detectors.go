@@ -25,6 +25,10 @@ type Match struct {
 	KeyID string
 	// SessionToken is the session token paired with a temporary (ASIA) key.
 	SessionToken string
+	// Decoded says how the secret was decoded when it was found inside
+	// encoded text ("base64", "hex", "percent", chained with "+"); Start
+	// and End then delimit the encoded text.
+	Decoded string
 }
 
 // Rule describes one kind of secret.
@@ -126,7 +130,32 @@ type window struct{ start, end int }
 
 // Scan returns the secrets in data, ordered by position. path is used only
 // by rules that treat some files differently (lock files, for example).
+//
+// Encoded text (base64, hex, percent-encoding) is decoded and scanned
+// again, to a bounded depth and size; see decode.go.
 func (e *Engine) Scan(path string, data []byte) []Match {
+	budget := maxDecodedBytes
+	return e.scan(path, data, 0, &budget)
+}
+
+func (e *Engine) scan(path string, data []byte, depth int, budget *int) []Match {
+	matches := e.scanPlain(path, data)
+	if depth < maxDecodeDepth {
+		if decoded := e.scanEncoded(path, data, depth, budget, matches); len(decoded) > 0 {
+			// What the encoded text holds says more than the generic
+			// rule's view of it as one random value.
+			var spans []window
+			for _, m := range decoded {
+				spans = append(spans, window{m.Start, m.End})
+			}
+			matches = append(dropGenericOverlaps(matches, spans), decoded...)
+		}
+	}
+	sort.SliceStable(matches, func(i, j int) bool { return matches[i].Start < matches[j].Start })
+	return matches
+}
+
+func (e *Engine) scanPlain(path string, data []byte) []Match {
 	hits := e.pf.find(data, nil)
 	if len(hits) == 0 {
 		return nil
@@ -181,9 +210,7 @@ func (e *Engine) Scan(path string, data []byte) []Match {
 		}
 	}
 	matches, claimed := pairAWS(data, matches)
-	matches = dropGenericOverlaps(matches, claimed)
-	sort.SliceStable(matches, func(i, j int) bool { return matches[i].Start < matches[j].Start })
-	return matches
+	return dropGenericOverlaps(matches, claimed)
 }
 
 // GenericRule is the id of the rule for values assigned to secret-like names.

@@ -36,6 +36,9 @@ type Finding struct {
 	SessionToken string
 	// Canary marks a key of a canary-token account: never send it to AWS.
 	Canary bool
+	// Decoded says how the secret was decoded ("base64", "hex",
+	// "percent", chained with "+"), when it was found inside encoded text.
+	Decoded string
 	// Verification and Remediation are filled in after the scan, for AWS
 	// findings, when the user asks for them.
 	Verification *verify.Result
@@ -49,10 +52,15 @@ type Detector interface {
 	Scan(path string, data []byte) []detectors.Match
 }
 
+// AllowMarker on the line of a secret (or of its end, for a multi-line
+// secret) says that it is not a leak: no finding is made.
+const AllowMarker = "keysweep:allow"
+
 // findingsIn locates each match in data. Matches come ordered by
-// position, so lines are counted once through the data.
-func findingsIn(ms []detectors.Match, data []byte, path string) []Finding {
-	out := make([]Finding, 0, len(ms))
+// position, so lines are counted once through the data. Matches marked
+// with AllowMarker are dropped and counted.
+func findingsIn(ms []detectors.Match, data []byte, path string) (out []Finding, allowed int) {
+	out = make([]Finding, 0, len(ms))
 	line, lineStart, pos := 1, 0, 0
 	for _, m := range ms {
 		if m.Start < pos { // not ordered: count again from the start
@@ -64,6 +72,10 @@ func findingsIn(ms []detectors.Match, data []byte, path string) []Finding {
 			lineStart = pos + bytes.LastIndexByte(chunk, '\n') + 1
 		}
 		pos = m.Start
+		if markedAllowed(data, lineStart, m.End) {
+			allowed++
+			continue
+		}
 		f := Finding{
 			RuleID:       m.RuleID,
 			Description:  m.Description,
@@ -73,6 +85,7 @@ func findingsIn(ms []detectors.Match, data []byte, path string) []Finding {
 			Column:       utf8.RuneCount(data[lineStart:m.Start]) + 1,
 			KeyID:        m.KeyID,
 			SessionToken: m.SessionToken,
+			Decoded:      m.Decoded,
 		}
 		if f.KeyID != "" {
 			f.AccountID, _ = verify.AccountID(f.KeyID)
@@ -80,7 +93,22 @@ func findingsIn(ms []detectors.Match, data []byte, path string) []Finding {
 		}
 		out = append(out, f)
 	}
-	return out
+	return out, allowed
+}
+
+// markedAllowed reports whether the lines from start's line to end's line
+// carry AllowMarker.
+func markedAllowed(data []byte, lineStart, end int) bool {
+	if end > len(data) {
+		end = len(data)
+	}
+	stop := bytes.IndexByte(data[end:], '\n')
+	if stop < 0 {
+		stop = len(data)
+	} else {
+		stop += end
+	}
+	return bytes.Contains(data[lineStart:stop], []byte(AllowMarker))
 }
 
 // isBinary reports whether data looks binary the way git decides it: a

@@ -46,6 +46,8 @@ type Stats struct {
 	Bytes         int64 // bytes scanned
 	SkippedBinary int64
 	SkippedLarge  int64
+	// InlineAllowed counts secrets marked keysweep:allow on their line.
+	InlineAllowed int64
 	// Missing lists objects the history names that the repository lacks.
 	Missing  []string
 	Duration time.Duration
@@ -191,7 +193,9 @@ func (c *collector) work(ctx context.Context, repo *gitsrc.Repo, jobs <-chan job
 		}
 		st.Blobs++
 		st.Bytes += int64(len(content.Data))
-		for _, f := range findingsIn(det.Scan(j.Path, content.Data), content.Data, j.Path) {
+		fs, allowed := findingsIn(det.Scan(j.Path, content.Data), content.Data, j.Path)
+		st.InlineAllowed += int64(allowed)
+		for _, f := range fs {
 			f.Commit, f.BlobID, f.seq = j.Commit, j.ID, j.seq
 			local = append(local, f)
 		}
@@ -218,6 +222,7 @@ func (c *collector) work(ctx context.Context, repo *gitsrc.Repo, jobs <-chan job
 	c.stats.Bytes += st.Bytes
 	c.stats.SkippedBinary += st.SkippedBinary
 	c.stats.SkippedLarge += st.SkippedLarge
+	c.stats.InlineAllowed += st.InlineAllowed
 	c.stats.Missing = append(c.stats.Missing, st.Missing...)
 	return nil
 }

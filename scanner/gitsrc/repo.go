@@ -240,3 +240,21 @@ func (r *Repo) Commits(ctx context.Context, ids []string) (map[string]CommitMeta
 
 // drain discards the rest of a reader so that a child process can exit.
 func drain(r io.Reader) { _, _ = io.Copy(io.Discard, r) }
+
+// RevFile returns the content of file name at rev (such as HEAD), and
+// false when rev or the file does not exist there.
+func (r *Repo) RevFile(ctx context.Context, rev, name string) ([]byte, bool, error) {
+	cmd := r.command(ctx, "cat-file", "-e", rev+":"+name)
+	if err := cmd.Run(); err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return nil, false, nil
+		}
+		return nil, false, fmt.Errorf("git cat-file: %w", err)
+	}
+	out, err := r.output(ctx, "cat-file", "blob", rev+":"+name)
+	if err != nil {
+		return nil, false, err
+	}
+	return out, true, nil
+}

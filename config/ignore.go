@@ -1,0 +1,164 @@
+package config
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/keysweep/keysweep/report"
+)
+
+// IgnoreFileName is the ignore file keysweep looks for in a repository.
+const IgnoreFileName = ".keysweepignore"
+
+// Ignore silences one secret, by fingerprint, for a stated reason.
+type Ignore struct {
+	Fingerprint string
+	Reason      string
+	// Expires is the first day the ignore no longer applies (zero: never).
+	Expires time.Time
+	Line    int
+	used    bool
+}
+
+// Ignores are the entries of an ignore file.
+type Ignores struct {
+	Source  string
+	entries map[string]*Ignore
+	order   []*Ignore
+	now     time.Time
+}
+
+var fingerprintRe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*:[0-9a-f]{16}$`)
+
+// LoadIgnores reads an ignore file.
+func LoadIgnores(path string, now time.Time) (*Ignores, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read ignores: %w", err)
+	}
+	return ParseIgnores(path, data, now)
+}
+
+// ParseIgnores reads ignore lines:
+//
+//	# comment
+//	<fingerprint> [expires=YYYY-MM-DD] <reason>
+//
+// The reason is required. From the expiry date on, the ignore no longer
+// applies, and the scan says so.
+func ParseIgnores(source string, data []byte, now time.Time) (*Ignores, error) {
+	ig := &Ignores{Source: source, entries: map[string]*Ignore{}, now: now}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := strings.Fields(line)
+		e := &Ignore{Fingerprint: fields[0], Line: n}
+		if !fingerprintRe.MatchString(e.Fingerprint) {
+			return nil, fmt.Errorf("%s:%d: %q is not a fingerprint (want rule-id:16 hex digits, as reports print it)", source, n, e.Fingerprint)
+		}
+		rest := fields[1:]
+		if len(rest) > 0 && strings.HasPrefix(rest[0], "expires=") {
+			t, err := time.Parse("2006-01-02", strings.TrimPrefix(rest[0], "expires="))
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: bad expiry %q (want expires=YYYY-MM-DD)", source, n, rest[0])
+			}
+			e.Expires = t
+			rest = rest[1:]
+		}
+		e.Reason = strings.Join(rest, " ")
+		if e.Reason == "" {
+			return nil, fmt.Errorf("%s:%d: ignore of %s has no reason: say why it is not a leak", source, n, e.Fingerprint)
+		}
+		if prev, ok := ig.entries[e.Fingerprint]; ok {
+			return nil, fmt.Errorf("%s:%d: %s is already ignored on line %d", source, n, e.Fingerprint, prev.Line)
+		}
+		ig.entries[e.Fingerprint] = e
+		ig.order = append(ig.order, e)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", source, err)
+	}
+	return ig, nil
+}
+
+func (e *Ignore) expired(now time.Time) bool {
+	return !e.Expires.IsZero() && !now.Before(e.Expires)
+}
+
+// Match reports whether fingerprint is ignored (and not expired), and
+// remembers that the ignore was used.
+func (ig *Ignores) Match(fingerprint string) bool {
+	if ig == nil {
+		return false
+	}
+	e, ok := ig.entries[fingerprint]
+	if !ok {
+		return false
+	}
+	e.used = true
+	return !e.expired(ig.now)
+}
+
+// Unused returns the ignores that matched no finding.
+func (ig *Ignores) Unused() []*Ignore {
+	if ig == nil {
+		return nil
+	}
+	var out []*Ignore
+	for _, e := range ig.order {
+		if !e.used {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Expired returns the ignores that matched a finding but have expired:
+// their findings are reported again.
+func (ig *Ignores) Expired() []*Ignore {
+	if ig == nil {
+		return nil
+	}
+	var out []*Ignore
+	for _, e := range ig.order {
+		if e.used && e.expired(ig.now) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Baseline holds the findings of an earlier report, by fingerprint and path.
+type Baseline map[[2]string]bool
+
+// LoadBaseline reads a JSON (or JSON lines) report written by keysweep.
+func LoadBaseline(path string) (Baseline, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read baseline: %w", err)
+	}
+	defer f.Close()
+	fs, err := report.Read(f)
+	if err != nil {
+		return nil, fmt.Errorf("baseline %s: %w", path, err)
+	}
+	b := Baseline{}
+	for _, f := range fs {
+		b[[2]string{f.Fingerprint, f.Path}] = true
+	}
+	return b, nil
+}
+
+// Has reports whether the baseline holds the same secret at the same path.
+func (b Baseline) Has(fingerprint, path string) bool {
+	return b[[2]string{fingerprint, path}]
+}

@@ -1,0 +1,43 @@
+package config
+
+// Suppression reasons, as counted in Suppressor.Counts.
+const (
+	ByAllowlist = "allowlist"
+	ByIgnore    = "ignore"
+	ByBaseline  = "baseline"
+)
+
+// Suppressor decides which findings are reported: not those allowlisted
+// by path or commit, ignored by fingerprint, or already in the baseline.
+// Allowlisted secrets (by regex or stopword) and inline keysweep:allow
+// never become findings at all.
+type Suppressor struct {
+	Filter   *PathFilter
+	Ignores  *Ignores
+	Baseline Baseline
+	// Counts holds how many findings each reason suppressed.
+	Counts map[string]int
+}
+
+// Keep reports whether a finding is to be reported, counting it if not.
+func (s *Suppressor) Keep(rule, path, commit, fingerprint string) bool {
+	if s == nil {
+		return true
+	}
+	reason := ""
+	switch {
+	case s.Filter.Allows(rule, path, commit):
+		reason = ByAllowlist
+	case s.Ignores.Match(fingerprint):
+		reason = ByIgnore
+	case s.Baseline.Has(fingerprint, path):
+		reason = ByBaseline
+	default:
+		return true
+	}
+	if s.Counts == nil {
+		s.Counts = map[string]int{}
+	}
+	s.Counts[reason]++
+	return false
+}
