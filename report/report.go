@@ -46,6 +46,12 @@ type Finding struct {
 	AccountID    *string `json:"account_id,omitempty"`
 	SessionToken string  `json:"session_token,omitempty"`
 	Canary       bool    `json:"canary,omitempty"`
+	// Decoded says how the secret was decoded from the text at the
+	// location (base64, hex, percent; chained with +).
+	Decoded string `json:"decoded,omitempty"`
+	// TestPath marks a path under a test, testdata or fixtures directory
+	// (or a test file): a config allowlist can choose to ignore them.
+	TestPath bool `json:"test_path,omitempty"`
 
 	Verification *verify.Result      `json:"verification,omitempty"`
 	Remediation  *verify.Remediation `json:"remediation,omitempty"`
@@ -100,6 +106,8 @@ func Build(fs []scanner.Finding, noRedact bool) []Finding {
 			KeyID:        f.KeyID,
 			SessionToken: f.SessionToken,
 			Canary:       f.Canary,
+			Decoded:      f.Decoded,
+			TestPath:     IsTestPath(f.Path),
 			Verification: f.Verification,
 			Remediation:  f.Remediation,
 		}
@@ -186,7 +194,14 @@ func writeText(w io.Writer, fs []Finding, color bool) error {
 		if r := f.Remediation; r != nil {
 			fmt.Fprintf(&b, "  Remediation: %s\n", describeRemediation(r))
 		}
-		fmt.Fprintf(&b, "  Location:    %s:%d:%d\n", f.Path, f.Line, f.Column)
+		fmt.Fprintf(&b, "  Location:    %s:%d:%d", f.Path, f.Line, f.Column)
+		if f.Decoded != "" {
+			fmt.Fprintf(&b, "  (decoded from %s)", f.Decoded)
+		}
+		if f.TestPath {
+			b.WriteString("  (test path)")
+		}
+		b.WriteString("\n")
 		if f.Commit != "" {
 			fmt.Fprintf(&b, "  Commit:      %s %s%s  %s <%s>%s\n", f.Commit, dim, f.Date, f.Author, f.Email, reset)
 		}
@@ -278,4 +293,29 @@ func firstByte(br *bufio.Reader) (byte, error) {
 			return c, br.UnreadByte()
 		}
 	}
+}
+
+// testDirs are directory names that hold tests and their fixtures.
+var testDirs = map[string]bool{
+	"test": true, "tests": true, "testdata": true, "test-data": true, "test_data": true, "testing": true,
+	"fixtures": true, "fixture": true, "__tests__": true, "__fixtures__": true, "spec": true, "specs": true,
+	"testfixtures": true, "test-fixtures": true, "test_fixtures": true, "mocks": true, "e2e": true,
+}
+
+// IsTestPath reports whether path is a test file or lies under a
+// directory of tests or fixtures.
+func IsTestPath(p string) bool {
+	parts := strings.Split(p, "/")
+	for _, d := range parts[:len(parts)-1] {
+		if testDirs[strings.ToLower(d)] {
+			return true
+		}
+	}
+	base := strings.ToLower(parts[len(parts)-1])
+	for _, suffix := range []string{"_test.go", "_test.py", "_spec.rb", "_test.rb", ".test.js", ".test.ts", ".spec.js", ".spec.ts", ".test.tsx", ".spec.tsx", "test.java", "tests.cs", "_test.exs"} {
+		if strings.HasSuffix(base, suffix) {
+			return true
+		}
+	}
+	return strings.HasPrefix(base, "test_") && strings.HasSuffix(base, ".py")
 }

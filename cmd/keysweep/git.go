@@ -10,7 +10,6 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
-	"github.com/keysweep/keysweep/detectors"
 	"github.com/keysweep/keysweep/report"
 	"github.com/keysweep/keysweep/scanner"
 )
@@ -40,6 +39,7 @@ func (o *outputOptions) validate() error {
 
 type gitOptions struct {
 	outputOptions
+	cfg            configOptions
 	aws            awsOptions
 	workers        int
 	maxBlobSize    string
@@ -71,6 +71,7 @@ unique blob is read and scanned once, and each secret is reported once per
 	f.StringVar(&o.maxBlobSize, "max-blob-size", "25MiB", "skip blobs larger than this `SIZE`")
 	f.BoolVar(&o.allOccurrences, "all-occurrences", false, "report every commit and path where a secret appears")
 	f.BoolVar(&o.allowMissing, "allow-missing", false, "scan what is present when objects are missing (partial clones)")
+	o.cfg.bind(f)
 	o.aws.bind(f)
 	return cmd
 }
@@ -85,6 +86,10 @@ func runGit(cmd *cobra.Command, s *streams, o *gitOptions, path string) error {
 	}
 	if o.workers < 0 {
 		return fmt.Errorf("--workers must be positive, got %d", o.workers)
+	}
+	setup, err := o.cfg.setup(gitFile(cmd.Context(), path))
+	if err != nil {
+		return err
 	}
 	aws, err := o.aws.prepare(cmd.Context())
 	if err != nil {
@@ -101,7 +106,7 @@ func runGit(cmd *cobra.Command, s *streams, o *gitOptions, path string) error {
 	if bar != nil {
 		opts.Progress = func(blobs, bytes int64) { _ = bar.Set64(bytes) }
 	}
-	res, scanErr := scanner.Git(cmd.Context(), path, detectors.Default(), opts)
+	res, scanErr := scanner.Git(cmd.Context(), path, setup.engine, opts)
 	if bar != nil {
 		_ = bar.Finish()
 		fmt.Fprintln(s.errOut)
@@ -109,6 +114,7 @@ func runGit(cmd *cobra.Command, s *streams, o *gitOptions, path string) error {
 	if res == nil {
 		return scanErr
 	}
+	res.Findings = setup.filter(res.Findings)
 	var awsErr error
 	if aws != nil {
 		aws.process(cmd.Context(), res.Findings)
@@ -120,6 +126,7 @@ func runGit(cmd *cobra.Command, s *streams, o *gitOptions, path string) error {
 		return err
 	}
 	printSummary(s.errOut, res, maxSize)
+	setup.printSummary(s.errOut, res.Stats.InlineAllowed)
 	if scanErr != nil {
 		return scanErr
 	}
