@@ -115,6 +115,7 @@ func newEstate(t *testing.T) *estate {
 type finding struct {
 	RuleID       string `json:"rule_id"`
 	Path         string `json:"path"`
+	Line         int    `json:"line"`
 	Secret       string `json:"secret"`
 	KeyID        string `json:"key_id"`
 	Verification *struct {
@@ -125,12 +126,18 @@ type finding struct {
 	} `json:"remediation"`
 }
 
-func parseFindings(t *testing.T, out string) map[string]finding {
+func parseFindingsList(t *testing.T, out string) []finding {
 	t.Helper()
 	var fs []finding
 	if err := json.Unmarshal([]byte(out), &fs); err != nil {
 		t.Fatalf("output is not a JSON array: %v\n%s", err, out)
 	}
+	return fs
+}
+
+func parseFindings(t *testing.T, out string) map[string]finding {
+	t.Helper()
+	fs := parseFindingsList(t, out)
 	byPath := map[string]finding{}
 	for _, f := range fs {
 		byPath[f.Path] = f

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 
 	"github.com/keysweep/keysweep/report"
 	"github.com/keysweep/keysweep/scanner"
+	"github.com/keysweep/keysweep/scanner/gitsrc"
 )
 
 // outputOptions are the flags every scanning command shares.
@@ -37,46 +40,42 @@ func (o *outputOptions) validate() error {
 	return nil
 }
 
-type gitOptions struct {
+// scanOptions are the flags every scan shares.
+type scanOptions struct {
 	outputOptions
-	cfg            configOptions
-	aws            awsOptions
-	workers        int
-	maxBlobSize    string
-	allOccurrences bool
-	allowMissing   bool
+	cfg          configOptions
+	aws          awsOptions
+	workers      int
+	maxBlobSize  string
+	allowMissing bool
 }
 
-func newGitCmd(s *streams) *cobra.Command {
-	o := &gitOptions{}
-	cmd := &cobra.Command{
-		Use:   "git [PATH]",
-		Short: "Scan the full history of every ref of a git repository",
-		Long: `Scan every blob of the full history of every ref (local and remote
-branches, tags, notes, the stash, a detached HEAD), merges included. Each
-unique blob is read and scanned once, and each secret is reported once per
-(rule, secret, path) at the commit that introduced it.`,
-		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			path := "."
-			if len(args) == 1 {
-				path = args[0]
-			}
-			return runGit(cmd, s, o, path)
-		},
-	}
+func (o *scanOptions) bindScan(cmd *cobra.Command, unit string) {
 	o.bind(cmd)
 	f := cmd.Flags()
-	f.IntVar(&o.workers, "workers", 0, "blobs scanned at once (default: the number of cores)")
-	f.StringVar(&o.maxBlobSize, "max-blob-size", "25MiB", "skip blobs larger than this `SIZE`")
-	f.BoolVar(&o.allOccurrences, "all-occurrences", false, "report every commit and path where a secret appears")
-	f.BoolVar(&o.allowMissing, "allow-missing", false, "scan what is present when objects are missing (partial clones)")
+	f.IntVar(&o.workers, "workers", 0, unit+" scanned at once (default: the number of cores)")
+	f.StringVar(&o.maxBlobSize, "max-blob-size", "25MiB", "skip "+unit+" larger than this `SIZE`")
+	f.BoolVar(&o.allowMissing, "allow-missing", false, "scan what is present when some "+unit+" cannot be read (partial clones, permissions), listing them")
 	o.cfg.bind(f)
 	o.aws.bind(f)
-	return cmd
 }
 
-func runGit(cmd *cobra.Command, s *streams, o *gitOptions, path string) error {
+// source runs one kind of scan.
+type source func(ctx context.Context, det scanner.Detector, opts scanner.Options) (*scanner.Result, error)
+
+// scanRun is one scan from flags to exit code.
+type scanRun struct {
+	o    *scanOptions
+	unit string // what the summary counts: "blobs", "files"
+	// commits says whether the summary counts commits.
+	commits bool
+	read    repoFile
+	extra   func(*scanner.Options)
+	scan    source
+}
+
+func (r scanRun) run(cmd *cobra.Command, s *streams) error {
+	o := r.o
 	if err := o.validate(); err != nil {
 		return err
 	}
@@ -87,7 +86,7 @@ func runGit(cmd *cobra.Command, s *streams, o *gitOptions, path string) error {
 	if o.workers < 0 {
 		return fmt.Errorf("--workers must be positive, got %d", o.workers)
 	}
-	setup, err := o.cfg.setup(gitFile(cmd.Context(), path))
+	setup, err := o.cfg.setup(r.read)
 	if err != nil {
 		return err
 	}
@@ -97,16 +96,14 @@ func runGit(cmd *cobra.Command, s *streams, o *gitOptions, path string) error {
 	}
 	defer aws.close()
 	bar := newProgress(s.errOut, o.noProgress)
-	opts := scanner.Options{
-		Workers:        o.workers,
-		MaxBlobSize:    maxSize,
-		AllOccurrences: o.allOccurrences,
-		AllowMissing:   o.allowMissing,
+	opts := scanner.Options{Workers: o.workers, MaxBlobSize: maxSize, AllowMissing: o.allowMissing}
+	if r.extra != nil {
+		r.extra(&opts)
 	}
 	if bar != nil {
 		opts.Progress = func(blobs, bytes int64) { _ = bar.Set64(bytes) }
 	}
-	res, scanErr := scanner.Git(cmd.Context(), path, setup.engine, opts)
+	res, scanErr := r.scan(cmd.Context(), setup.engine, opts)
 	if bar != nil {
 		_ = bar.Finish()
 		fmt.Fprintln(s.errOut)
@@ -125,7 +122,7 @@ func runGit(cmd *cobra.Command, s *streams, o *gitOptions, path string) error {
 	if err := writeResults(s, &o.outputOptions, res.Findings); err != nil {
 		return err
 	}
-	printSummary(s.errOut, res, maxSize)
+	printSummary(s.errOut, res, maxSize, r.unit, r.commits)
 	setup.printSummary(s.errOut, res.Stats.InlineAllowed)
 	if scanErr != nil {
 		return scanErr
@@ -137,6 +134,120 @@ func runGit(cmd *cobra.Command, s *streams, o *gitOptions, path string) error {
 		return errFindings
 	}
 	return nil
+}
+
+func newGitCmd(s *streams) *cobra.Command {
+	o := &scanOptions{}
+	var allOccurrences bool
+	cmd := &cobra.Command{
+		Use:   "git [PATH]",
+		Short: "Scan the full history of every ref of a git repository",
+		Long: `Scan every blob of the full history of every ref (local and remote
+branches, tags, notes, the stash, a detached HEAD), merges included. Each
+unique blob is read and scanned once, and each secret is reported once per
+(rule, secret, path) at the commit that introduced it.
+
+Configuration: --config FILE, else the repository's .keysweep.toml (from
+the work tree, or from HEAD in a bare repository), else the defaults; the
+same for --ignore-file and .keysweepignore.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := "."
+			if len(args) == 1 {
+				path = args[0]
+			}
+			return scanRun{
+				o: o, unit: "blobs", commits: true,
+				read:  gitFile(cmd.Context(), path),
+				extra: func(opts *scanner.Options) { opts.AllOccurrences = allOccurrences },
+				scan: func(ctx context.Context, det scanner.Detector, opts scanner.Options) (*scanner.Result, error) {
+					return scanner.Git(ctx, path, det, opts)
+				},
+			}.run(cmd, s)
+		},
+	}
+	o.bindScan(cmd, "blobs")
+	cmd.Flags().BoolVar(&allOccurrences, "all-occurrences", false, "report every commit and path where a secret appears")
+	return cmd
+}
+
+func newDirCmd(s *streams) *cobra.Command {
+	o := &scanOptions{}
+	cmd := &cobra.Command{
+		Use:   "dir [PATH]",
+		Short: "Scan the files under a directory on disk (not history)",
+		Long: `Scan every regular file under PATH (or PATH itself, a file), in parallel.
+Version control directories (.git, .hg, .svn) are skipped, symbolic links are
+not followed, binary files and files over --max-blob-size are skipped and
+counted. Files ignored by .gitignore are scanned: a local .env is exactly
+where secrets sit.
+
+Configuration: --config FILE, else PATH/.keysweep.toml; --ignore-file FILE,
+else PATH/.keysweepignore.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := "."
+			if len(args) == 1 {
+				path = args[0]
+			}
+			root := path
+			if st, err := os.Stat(path); err == nil && !st.IsDir() {
+				root = filepath.Dir(path)
+			}
+			return scanRun{
+				o: o, unit: "files",
+				read: dirFile(root),
+				scan: func(ctx context.Context, det scanner.Detector, opts scanner.Options) (*scanner.Result, error) {
+					return scanner.Dir(ctx, path, det, opts)
+				},
+			}.run(cmd, s)
+		},
+	}
+	o.bindScan(cmd, "files")
+	return cmd
+}
+
+func newStagedCmd(s *streams) *cobra.Command {
+	o := &scanOptions{}
+	var repo string
+	cmd := &cobra.Command{
+		Use:   "staged",
+		Short: "Scan what is staged for the next commit (for a pre-commit hook)",
+		Long: `Scan the staged content of every added or modified file and report the
+secrets on the lines the staged change adds, at their line in the staged
+file. Exits 1 when it finds one, which stops a pre-commit hook.
+
+As a plain git hook:
+  printf '#!/bin/sh\nexec keysweep staged\n' > .git/hooks/pre-commit
+  chmod +x .git/hooks/pre-commit
+With the pre-commit framework, use the hook id "keysweep" of this repository.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			top, err := workTree(cmd.Context(), repo)
+			if err != nil {
+				return err
+			}
+			return scanRun{
+				o: o, unit: "files",
+				read: dirFile(top),
+				scan: func(ctx context.Context, det scanner.Detector, opts scanner.Options) (*scanner.Result, error) {
+					return scanner.Staged(ctx, top, det, opts)
+				},
+			}.run(cmd, s)
+		},
+	}
+	o.bindScan(cmd, "files")
+	cmd.Flags().StringVar(&repo, "repo", ".", "the repository (any directory of its work tree)")
+	return cmd
+}
+
+// workTree returns the top of the work tree that holds dir.
+func workTree(ctx context.Context, dir string) (string, error) {
+	top, err := gitsrc.WorkTree(ctx, dir)
+	if err != nil {
+		return "", err
+	}
+	return top, nil
 }
 
 // newProgress returns a progress bar on stderr, or nil when stderr is not
@@ -183,12 +294,20 @@ func writeReport(s *streams, o *outputOptions, findings []report.Finding) error 
 	return nil
 }
 
-func printSummary(w io.Writer, res *scanner.Result, maxSize int64) {
+func printSummary(w io.Writer, res *scanner.Result, maxSize int64, unit string, commits bool) {
 	st := res.Stats
-	fmt.Fprintf(w, "keysweep: scanned %d commits, %d blobs (%s) in %s; skipped %d binary and %d larger than %s",
-		st.Commits, st.Blobs, humanBytes(st.Bytes), st.Duration.Round(time.Millisecond), st.SkippedBinary, st.SkippedLarge, humanBytes(maxSize))
+	fmt.Fprint(w, "keysweep: scanned ")
+	if commits {
+		fmt.Fprintf(w, "%d commits, ", st.Commits)
+	}
+	fmt.Fprintf(w, "%d %s (%s) in %s; skipped %d binary and %d larger than %s",
+		st.Blobs, unit, humanBytes(st.Bytes), st.Duration.Round(time.Millisecond), st.SkippedBinary, st.SkippedLarge, humanBytes(maxSize))
 	if n := len(st.Missing); n > 0 {
-		fmt.Fprintf(w, "; %d objects missing", n)
+		what := "objects missing"
+		if unit == "files" {
+			what = "unreadable"
+		}
+		fmt.Fprintf(w, "; %d %s", n, what)
 	}
 	fmt.Fprintf(w, "; %d findings\n", len(res.Findings))
 	if n := len(st.Missing); n > 0 {
@@ -196,7 +315,7 @@ func printSummary(w io.Writer, res *scanner.Result, maxSize int64) {
 		if n > 10 {
 			shown = shown[:10]
 		}
-		fmt.Fprintf(w, "keysweep: missing objects: %s", strings.Join(shown, " "))
+		fmt.Fprintf(w, "keysweep: missing or unreadable: %s", strings.Join(shown, " "))
 		if n > 10 {
 			fmt.Fprintf(w, " and %d more", n-10)
 		}

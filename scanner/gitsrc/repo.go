@@ -258,3 +258,12 @@ func (r *Repo) RevFile(ctx context.Context, rev, name string) ([]byte, bool, err
 	}
 	return out, true, nil
 }
+
+// WorkTree returns the top directory of the work tree that holds dir.
+func WorkTree(ctx context.Context, dir string) (string, error) {
+	out, err := exec.CommandContext(ctx, "git", "-C", dir, "rev-parse", "--show-toplevel").Output()
+	if err != nil {
+		return "", fmt.Errorf("%s: %w (or a bare repository: staged changes need a work tree)", dir, ErrNotRepository)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
