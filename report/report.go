@@ -18,7 +18,7 @@ import (
 )
 
 // Formats lists the output formats.
-var Formats = []string{"text", "json", "jsonl"}
+var Formats = []string{"text", "json", "jsonl", "sarif", "csv"}
 
 // Options control how findings are written.
 type Options struct {
@@ -26,6 +26,8 @@ type Options struct {
 	NoRedact bool
 	// Color adds terminal colors to the text format.
 	Color bool
+	// Version is keysweep's version, named in SARIF logs.
+	Version string
 }
 
 // Finding is a finding as written: the output contract.
@@ -151,6 +153,10 @@ func WriteFindings(w io.Writer, out []Finding, opts Options) error {
 			}
 		}
 		return nil
+	case "sarif":
+		return writeSARIF(w, out, opts.Version)
+	case "csv":
+		return writeCSV(w, out)
 	default:
 		return fmt.Errorf("unknown format %q (want one of %s)", opts.Format, strings.Join(Formats, ", "))
 	}

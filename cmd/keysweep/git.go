@@ -275,7 +275,7 @@ func writeResults(s *streams, o *outputOptions, findings []scanner.Finding) erro
 func writeReport(s *streams, o *outputOptions, findings []report.Finding) error {
 	if o.reportFile == "" {
 		color := o.format == "text" && isTerminal(s.out) && os.Getenv("NO_COLOR") == ""
-		if err := report.WriteFindings(s.out, findings, report.Options{Format: o.format, Color: color}); err != nil {
+		if err := report.WriteFindings(s.out, findings, report.Options{Format: o.format, Color: color, Version: version}); err != nil {
 			return fmt.Errorf("write results: %w", err)
 		}
 		return nil
@@ -284,7 +284,7 @@ func writeReport(s *streams, o *outputOptions, findings []report.Finding) error 
 	if err != nil {
 		return fmt.Errorf("create report: %w", err)
 	}
-	werr := report.WriteFindings(f, findings, report.Options{Format: o.format})
+	werr := report.WriteFindings(f, findings, report.Options{Format: o.format, Version: version})
 	if cerr := f.Close(); werr == nil {
 		werr = cerr
 	}
