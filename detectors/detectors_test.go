@@ -183,3 +183,32 @@ func FuzzScan(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPairAWS checks the AWS pairing on arbitrary text around a key id:
+// every pair it makes holds a plausible secret found in the data, at the
+// key id's place, and a key id is never paired twice.
+func FuzzPairAWS(f *testing.F) {
+	f.Add("AWS_ACCESS_KEY_ID=" + keyID + "\nAWS_SECRET_ACCESS_KEY=" + secretKey + "\n")
+	f.Add("id: " + keyID + "\nid2: " + keyID2 + "\nsecret: " + secret2 + "\ntoken: " + token + "\n")
+	f.Add(tempKeyID + " " + secretKey + " " + token)
+	f.Fuzz(func(t *testing.T, data string) {
+		seen := map[string]bool{}
+		for _, m := range Default().Scan("f", []byte(data)) {
+			if m.RuleID != AWSKeyRule {
+				continue
+			}
+			if seen[m.KeyID] {
+				t.Fatalf("key id %s paired twice", m.KeyID)
+			}
+			seen[m.KeyID] = true
+			if m.Decoded == "" {
+				if data[m.Start:m.End] != m.KeyID {
+					t.Fatalf("pair reported at %q, not at its key id %s", data[m.Start:m.End], m.KeyID)
+				}
+				if !strings.Contains(data, m.Secret) || !plausibleAWSSecret(m.Secret) {
+					t.Fatalf("paired secret %q is not a plausible secret from the data", m.Secret)
+				}
+			}
+		}
+	})
+}
