@@ -20,6 +20,11 @@ func goSourceCorpus(b *testing.B, limit int) [][]byte {
 		b.Skipf("no Go source tree to read: %v", err)
 	}
 	root := filepath.Join(strings.TrimSpace(string(out)), "src")
+	// KEYSWEEP_BENCH_CORPUS points the benchmarks at another tree, such
+	// as a checkout of a large repository.
+	if dir := os.Getenv("KEYSWEEP_BENCH_CORPUS"); dir != "" {
+		root = dir
+	}
 	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || total >= limit {
 			return nil

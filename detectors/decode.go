@@ -17,7 +17,7 @@ import (
 const (
 	maxDecodeDepth  = 2       // decoded text inside decoded text, no deeper
 	maxDecodedBytes = 4 << 20 // decoded bytes scanned per blob
-	minBase64Run    = 20
+	minBase64Run    = 24
 	minHexRun       = 32
 	maxEncodedRun   = 256 << 10
 )
@@ -179,12 +179,13 @@ func decodeRun(run string) ([]byte, string, bool) {
 // percentRun decodes the token around a percent escape at i, when it holds
 // at least two escapes and decodes to something else.
 func percentRun(data []byte, i int) (encoded, bool) {
+	// Bounded both ways: a minified file can be one endless token.
 	start := i
-	for start > 0 && !isPercentStop(data[start-1]) {
+	for start > 0 && i-start < 512 && !isPercentStop(data[start-1]) {
 		start--
 	}
 	end := i
-	for end < len(data) && end-start < 8192 && !isPercentStop(data[end]) {
+	for end < len(data) && end-i < 4096 && !isPercentStop(data[end]) {
 		end++
 	}
 	run := string(data[start:end])

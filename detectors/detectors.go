@@ -7,6 +7,7 @@
 package detectors
 
 import (
+	"bytes"
 	"regexp"
 	"sort"
 	"strings"
@@ -50,6 +51,9 @@ type Rule struct {
 	Assignment bool
 	// Valid drops candidates that match the pattern but are not secrets.
 	Valid func(c Candidate) bool
+	// Needs, when set, must occur in a window for the regex to run there:
+	// a cheap test that spares the regex most windows.
+	Needs string
 	// MinEntropy, when set, is the least Shannon entropy (bits per byte)
 	// of the secret.
 	MinEntropy float64
@@ -199,6 +203,9 @@ func (e *Engine) scanPlain(path string, data []byte) []Match {
 	for ri, ws := range windows {
 		r := &e.rules[ri]
 		for _, w := range ws {
+			if r.Needs != "" && !bytes.Contains(data[w.start:w.end], []byte(r.Needs)) {
+				continue
+			}
 			for _, loc := range r.Regex.FindAllSubmatchIndex(data[w.start:w.end], -1) {
 				g := e.secretIdx[ri]
 				s, t := loc[2*g], loc[2*g+1]

@@ -298,22 +298,22 @@ func structuredRules() []Rule {
 			ID: "database-connection-string", Description: "Database or broker connection string with a password",
 			Keywords: []string{"postgres://", "postgresql://", "mysql://", "mariadb://", "mongodb://", "mongodb+srv://", "redis://", "rediss://",
 				"amqp://", "amqps://", "mssql://", "sqlserver://", "clickhouse://", "cockroachdb://"},
-			Regex: regexp.MustCompile(`(?i)(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|clickhouse|cockroachdb)://` +
+			Regex: regexp.MustCompile(`(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|clickhouse|cockroachdb)://` +
 				`(?P<user>[^:@/\s'"` + "`" + `<>]*):(?P<secret>[^@/\s'"` + "`" + `<>]{1,128})@(?P<host>[^\s/'"` + "`" + `?:,<>]+)`),
-			Before: 0, After: 300, Valid: validURLPassword,
+			Before: 0, After: 300, Needs: "@", Valid: validURLPassword,
 		},
 		{
 			ID: "uri-credentials", Description: "Password in a URL",
 			Keywords: []string{"http://", "https://", "ftp://", "ftps://", "sftp://", "smtp://", "smtps://", "ldap://", "ldaps://"},
-			Regex: regexp.MustCompile(`(?i)(?:https?|ftps?|sftp|smtps?|ldaps?)://` +
+			Regex: regexp.MustCompile(`(?:https?|ftps?|sftp|smtps?|ldaps?)://` +
 				`(?P<user>[A-Za-z0-9._%+~-]{1,64}):(?P<secret>[^@/\s'"` + "`" + `<>:]{1,128})@(?P<host>[A-Za-z0-9.-]+)`),
-			Before: 0, After: 300, Valid: validURLPassword,
+			Before: 0, After: 300, Needs: "@", Valid: validURLPassword,
 		},
 		{
 			ID: "jdbc-connection-string", Description: "JDBC connection string with a password",
 			Keywords: []string{"jdbc:"},
-			Regex:    regexp.MustCompile(`(?i)jdbc:[a-z0-9]+:[^\s'"` + "`" + `]*?[;?&]password=(?P<secret>[^;&\s'"` + "`" + `<>]{1,128})`),
-			Before:   0, After: 400, Valid: validURLPassword,
+			Regex:    regexp.MustCompile(`jdbc:[a-z0-9]+:[^\s'"` + "`" + `]*?[;?&][Pp]assword=(?P<secret>[^;&\s'"` + "`" + `<>]{1,128})`),
+			Before:   0, After: 400, Needs: "assword=", Valid: validURLPassword,
 		},
 		{
 			ID: "jwt-signing-secret", Description: "JWT signing secret assigned in code or config",
