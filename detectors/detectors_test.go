@@ -146,6 +146,12 @@ func TestFalsePositives(t *testing.T) {
 		{"numbers, arns, hashes, identifiers", "z.go", "EPASSWD = -0x3f879678\nrole_secret: arn:aws:iam::123456789012:role/x\npassword: md5c98cbfeb6a347a47eb8e96cfb4c4b890\ntoken = TestAccKey_Get\n"},
 		{"pgp public key", "k.go", "pgp_key: mQENBFXbjPUBCADjNjCUQwfxKL+RR2GA6pv/1K+zJZ8UWIF9S0lk7cVIEfJiprzzwiMwBS\n"},
 		{"escaped document in a string", "x_test.go", `secret := "apiVersion: v1\nkind: Secret"`},
+		// Seen in hashicorp/terraform's history.
+		{"keyboard-run placeholder", "remote-config.md", `-backend-config="access_token=1234567890abcdefgh1234567890"`},
+		{"placeholder url credentials", "sources.md", `source = "git::https://MACHINE-USER:MACHINE-PASS@github.com/org/privatemodules//modules/foo"`},
+		{"worded url credentials", "api.go", "// for example, https://login-user-name:personal-access-token@github.com/repo-owner-name/repo-name.git"},
+		{"example passwords", "docs.md", "password = \"MyP@ssw0rd\"\nexport PASSWORD=\"P4ssw0rd1!\"\n"},
+		{"pagination token", "storage.replay", `{"kind": "storage#objects", "nextPageToken": "ChBvYmovd2l0aC9zbGFzaGVz"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

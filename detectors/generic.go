@@ -118,7 +118,9 @@ var nameSuffixes = []string{
 
 // nameStopwords in a name mean the value is derived from or about a secret,
 // not a secret itself.
-var nameStopwords = []string{"hash", "checksum", "digest", "integrity", "sha1", "sha256", "sha512", "fingerprint", "public"}
+var nameStopwords = []string{"hash", "checksum", "digest", "integrity", "sha1", "sha256", "sha512", "fingerprint", "public",
+	// Pagination tokens are cursors, not credentials.
+	"pagetoken", "page_token", "nexttoken", "next_token", "continuationtoken", "continuation_token", "synctoken"}
 
 // valueStopwords mark documentation placeholders and fake values.
 var valueStopwords = []string{
@@ -126,6 +128,19 @@ var valueStopwords = []string{
 	"your_", "your-", "yourpass", "yoursecret", "yourtoken", "dummy", "sample", "redacted",
 	"replace", "insert", "todo", "fixme", "foobar", "password", "passwd", "notasecret",
 	"not-a-secret", "not_a_secret", "fake", "secret123", "s3cr3t",
+	// Keyboard runs of documentation values: 1234567890abcdefgh.
+	"1234567890", "0123456789", "abcdefgh", "qwerty",
+}
+
+// unleet undoes the digit-for-letter spelling of example passwords
+// (P4ssw0rd1!, MyP@ssw0rd), so that they meet the stopwords.
+var unleet = strings.NewReplacer("0", "o", "1", "i", "3", "e", "4", "a", "5", "s", "7", "t", "@", "a", "$", "s")
+
+// isExamplePassword reports whether v spells "password" or "secret",
+// however disguised: the value of every tutorial.
+func isExamplePassword(v string) bool {
+	l := unleet.Replace(strings.ToLower(v))
+	return strings.Contains(l, "password") || strings.Contains(l, "passw") && strings.Contains(l, "rd") || strings.Contains(l, "secret")
 }
 
 // lockFiles hold hashes and checksums assigned to names like "token" only
@@ -203,6 +218,9 @@ func validValue(name, v string, decode bool) bool {
 		if strings.Contains(lv, s) {
 			return false
 		}
+	}
+	if isExamplePassword(v) {
+		return false
 	}
 	if uuidRe.MatchString(v) || identChainRe.MatchString(strings.TrimPrefix(v, ".")) || slugRe.MatchString(v) || wordy(v) {
 		return false

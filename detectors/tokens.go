@@ -333,6 +333,9 @@ var weakPasswords = map[string]bool{
 	"mypassword": true, "yourpassword": true, "hunter2": true, "p@ssw0rd": true, "passw0rd": true, "s3cr3t": true,
 }
 
+// placeholderRe matches upper-case words as used for placeholders.
+var placeholderRe = regexp.MustCompile(`^[A-Z]+(?:[-_][A-Z]+)*$`)
+
 // validURLPassword keeps the password of a URL unless it is a
 // placeholder, a reference, a default, or the password of a local
 // service in an example.
@@ -346,6 +349,9 @@ func validURLPassword(c Candidate) bool {
 		if strings.Contains(lpw, w) {
 			return false
 		}
+	}
+	if isExamplePassword(pw) || wordy(pw) || placeholderRe.MatchString(pw) {
+		return false // MACHINE-PASS, personal-access-token, P@ssw0rd
 	}
 	user, host := urlParts(c)
 	if strings.EqualFold(user, pw) {
