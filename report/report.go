@@ -306,10 +306,11 @@ var testDirs = map[string]bool{
 	"test": true, "tests": true, "testdata": true, "test-data": true, "test_data": true, "testing": true,
 	"fixtures": true, "fixture": true, "__tests__": true, "__fixtures__": true, "spec": true, "specs": true,
 	"testfixtures": true, "test-fixtures": true, "test_fixtures": true, "mocks": true, "e2e": true,
+	"examples": true, "example": true,
 }
 
-// IsTestPath reports whether path is a test file or lies under a
-// directory of tests or fixtures.
+// IsTestPath reports whether path is a test or fixture file, or lies
+// under a directory of tests, fixtures or examples.
 func IsTestPath(p string) bool {
 	parts := strings.Split(p, "/")
 	for _, d := range parts[:len(parts)-1] {
@@ -323,5 +324,5 @@ func IsTestPath(p string) bool {
 			return true
 		}
 	}
-	return strings.HasPrefix(base, "test_") && strings.HasSuffix(base, ".py")
+	return strings.HasPrefix(base, "test_") && strings.HasSuffix(base, ".py") || strings.HasPrefix(base, "fixture")
 }

@@ -132,3 +132,31 @@ func TestConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestRulesCommand(t *testing.T) {
+	t.Parallel()
+	code, out, _ := runCLI(t, "rules")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != exitClean || len(lines) < 61 || !strings.HasPrefix(lines[0], "RULE") {
+		t.Fatalf("exit %d, %d lines", code, len(lines))
+	}
+	for _, id := range []string{"aws-access-key-id", "gitlab-pat", "database-connection-string", "generic-secret"} {
+		if !strings.Contains(out, "\n"+id+" ") {
+			t.Errorf("rule %s not listed", id)
+		}
+	}
+}
+
+func TestFormatsFromTheCommandLine(t *testing.T) {
+	t.Parallel()
+	r := leakyRepo(t)
+	for _, format := range []string{"sarif", "csv"} {
+		code, out, _ := runCLI(t, "git", r.Dir, "--format", format, "--no-redact")
+		if code != exitFindings || !strings.Contains(out, "deploy/prod.env") {
+			t.Errorf("%s: exit %d, %q", format, code, out)
+		}
+		if format == "sarif" && strings.Contains(out, secret) {
+			t.Error("the SARIF log holds the secret")
+		}
+	}
+}

@@ -1,0 +1,31 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/keysweep/keysweep/detectors"
+)
+
+func newRulesCmd(s *streams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "rules",
+		Short: "List the built-in rules: the ids to use in .keysweep.toml",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			tw := tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "RULE\tDESCRIPTION\tKEYWORDS")
+			for _, r := range detectors.Catalog() {
+				kw := strings.Join(r.Keywords, " ")
+				if len(kw) > 40 {
+					kw = kw[:37] + "..."
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", r.ID, r.Description, kw)
+			}
+			return tw.Flush()
+		},
+	}
+}
