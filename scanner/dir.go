@@ -117,10 +117,6 @@ func (c *collector) readFiles(ctx context.Context, root string, isDir bool, path
 			st.Missing = append(st.Missing, p)
 			continue
 		}
-		if isBinary(data) {
-			st.SkippedBinary++
-			continue
-		}
 		rel := filepath.Base(p)
 		if isDir {
 			if r, err := filepath.Rel(root, p); err == nil {
@@ -128,11 +124,7 @@ func (c *collector) readFiles(ctx context.Context, root string, isDir bool, path
 			}
 		}
 		rel = filepath.ToSlash(rel)
-		st.Blobs++
-		st.Bytes += int64(len(data))
-		fs, allowed := findingsIn(det.Scan(rel, data), data, rel)
-		st.InlineAllowed += int64(allowed)
-		local = append(local, fs...)
+		local = append(local, st.scanContent(det, rel, data)...)
 		if c.opts.Progress != nil {
 			c.opts.Progress(c.blobs.Add(1), c.bytes.Add(int64(len(data))))
 		}
@@ -140,12 +132,7 @@ func (c *collector) readFiles(ctx context.Context, root string, isDir bool, path
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.findings = append(c.findings, local...)
-	c.stats.Blobs += st.Blobs
-	c.stats.Bytes += st.Bytes
-	c.stats.SkippedBinary += st.SkippedBinary
-	c.stats.SkippedLarge += st.SkippedLarge
-	c.stats.InlineAllowed += st.InlineAllowed
-	c.stats.Missing = append(c.stats.Missing, st.Missing...)
+	c.stats.add(st)
 	return nil
 }
 

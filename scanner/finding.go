@@ -119,3 +119,27 @@ func isBinary(data []byte) bool {
 	}
 	return bytes.IndexByte(data, 0) >= 0
 }
+
+// scanContent scans one blob or file's content for st: binary content is
+// counted and skipped, the rest counted, scanned and located.
+func (st *Stats) scanContent(det Detector, path string, data []byte) []Finding {
+	if isBinary(data) {
+		st.SkippedBinary++
+		return nil
+	}
+	st.Blobs++
+	st.Bytes += int64(len(data))
+	fs, allowed := findingsIn(det.Scan(path, data), data, path)
+	st.InlineAllowed += int64(allowed)
+	return fs
+}
+
+// add adds a worker's counts to st.
+func (st *Stats) add(o Stats) {
+	st.Blobs += o.Blobs
+	st.Bytes += o.Bytes
+	st.SkippedBinary += o.SkippedBinary
+	st.SkippedLarge += o.SkippedLarge
+	st.InlineAllowed += o.InlineAllowed
+	st.Missing = append(st.Missing, o.Missing...)
+}

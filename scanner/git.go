@@ -187,15 +187,8 @@ func (c *collector) work(ctx context.Context, repo *gitsrc.Repo, jobs <-chan job
 		case content.TooLarge:
 			st.SkippedLarge++
 			continue
-		case isBinary(content.Data):
-			st.SkippedBinary++
-			continue
 		}
-		st.Blobs++
-		st.Bytes += int64(len(content.Data))
-		fs, allowed := findingsIn(det.Scan(j.Path, content.Data), content.Data, j.Path)
-		st.InlineAllowed += int64(allowed)
-		for _, f := range fs {
+		for _, f := range st.scanContent(det, j.Path, content.Data) {
 			f.Commit, f.BlobID, f.seq = j.Commit, j.ID, j.seq
 			local = append(local, f)
 		}
@@ -218,12 +211,7 @@ func (c *collector) work(ctx context.Context, repo *gitsrc.Repo, jobs <-chan job
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.findings = append(c.findings, local...)
-	c.stats.Blobs += st.Blobs
-	c.stats.Bytes += st.Bytes
-	c.stats.SkippedBinary += st.SkippedBinary
-	c.stats.SkippedLarge += st.SkippedLarge
-	c.stats.InlineAllowed += st.InlineAllowed
-	c.stats.Missing = append(c.stats.Missing, st.Missing...)
+	c.stats.add(st)
 	return nil
 }
 

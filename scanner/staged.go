@@ -54,14 +54,11 @@ func Staged(ctx context.Context, path string, det Detector, opts Options) (*Resu
 		case content.TooLarge:
 			st.SkippedLarge++
 			continue
-		case isBinary(content.Data):
-			st.SkippedBinary++
+		}
+		fs := st.scanContent(det, f.Path, content.Data)
+		if len(fs) == 0 {
 			continue
 		}
-		st.Blobs++
-		st.Bytes += int64(len(content.Data))
-		fs, allowed := findingsIn(det.Scan(f.Path, content.Data), content.Data, f.Path)
-		st.InlineAllowed += int64(allowed)
 		added := addedText(content.Data, f.Added)
 		for _, x := range fs {
 			// Reported when the staged change adds the finding's line, or
