@@ -70,12 +70,7 @@ type job struct {
 // error wraps ErrIncomplete.
 func Git(ctx context.Context, path string, det Detector, opts Options) (*Result, error) {
 	start := time.Now()
-	if opts.Workers <= 0 {
-		opts.Workers = runtime.NumCPU()
-	}
-	if opts.MaxBlobSize <= 0 {
-		opts.MaxBlobSize = DefaultMaxBlobSize
-	}
+	opts = opts.withDefaults()
 	repo, err := gitsrc.Open(ctx, path)
 	if err != nil {
 		return nil, err
@@ -84,15 +79,54 @@ func Git(ctx context.Context, path string, det Detector, opts Options) (*Result,
 	if err != nil {
 		return nil, fmt.Errorf("list refs: %w", err)
 	}
+	var walk gitsrc.WalkStats
+	c, err := scanBlobs(ctx, repo, det, opts, func(ctx context.Context, emit func(gitsrc.Blob) error) error {
+		var err error
+		walk, err = repo.Walk(ctx, tips, nil, emit)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	findings := c.findings
+	if opts.AllOccurrences {
+		findings, err = expandOccurrences(ctx, repo, tips, findings)
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		findings = dedupe(findings)
+	}
+	res, err := finish(ctx, repo, c.stats, walk, findings, start)
+	if err != nil {
+		return nil, err
+	}
+	if n := len(res.Stats.Missing); n > 0 && !opts.AllowMissing {
+		return res, fmt.Errorf("%w: %d objects are missing or unreadable (a partial clone, or a damaged repository: see git fsck); rerun with --allow-missing to scan what is present", ErrIncomplete, n)
+	}
+	return res, nil
+}
+
+func (o Options) withDefaults() Options {
+	if o.Workers <= 0 {
+		o.Workers = runtime.NumCPU()
+	}
+	if o.MaxBlobSize <= 0 {
+		o.MaxBlobSize = DefaultMaxBlobSize
+	}
+	return o
+}
+
+// scanBlobs runs the worker pool over the blobs produce emits: each is
+// read through one of opts.Workers git processes and scanned.
+func scanBlobs(ctx context.Context, repo *gitsrc.Repo, det Detector, opts Options, produce func(context.Context, func(gitsrc.Blob) error) error) (*collector, error) {
 	c := &collector{opts: opts}
 	g, gctx := errgroup.WithContext(ctx)
 	jobs := make(chan job, 1024)
-	var walk gitsrc.WalkStats
 	g.Go(func() error {
 		defer close(jobs)
 		var seq int64
-		var err error
-		walk, err = repo.Walk(gctx, tips, func(b gitsrc.Blob) error {
+		return produce(gctx, func(b gitsrc.Blob) error {
 			seq++
 			select {
 			case jobs <- job{b, seq}:
@@ -101,7 +135,6 @@ func Git(ctx context.Context, path string, det Detector, opts Options) (*Result,
 				return gctx.Err()
 			}
 		})
-		return err
 	})
 	for i := 0; i < opts.Workers; i++ {
 		g.Go(func() error { return c.work(gctx, repo, jobs, det) })
@@ -109,27 +142,20 @@ func Git(ctx context.Context, path string, det Detector, opts Options) (*Result,
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	res := &Result{Stats: c.stats}
-	res.Stats.Commits = walk.Commits
-	res.Stats.Missing = append(walk.Missing, c.stats.Missing...)
-	findings := c.findings
-	if opts.AllOccurrences {
-		findings, err = expandOccurrences(ctx, repo, tips, findings)
-	} else {
-		findings = dedupe(findings)
-	}
-	if err != nil {
-		return nil, err
-	}
+	return c, nil
+}
+
+// finish completes a history scan's result: authors, order, what is
+// missing and how long it took.
+func finish(ctx context.Context, repo *gitsrc.Repo, st Stats, walk gitsrc.WalkStats, findings []Finding, start time.Time) (*Result, error) {
 	if err := addAuthors(ctx, repo, findings); err != nil {
 		return nil, err
 	}
 	sortFindings(findings)
-	res.Findings = findings
+	res := &Result{Findings: findings, Stats: st}
+	res.Stats.Commits = walk.Commits
+	res.Stats.Missing = append(walk.Missing, st.Missing...)
 	res.Stats.Duration = time.Since(start)
-	if n := len(res.Stats.Missing); n > 0 && !opts.AllowMissing {
-		return res, fmt.Errorf("%w: %d objects are missing or unreadable (a partial clone, or a damaged repository: see git fsck); rerun with --allow-missing to scan what is present", ErrIncomplete, n)
-	}
 	return res, nil
 }
 

@@ -13,8 +13,11 @@ import (
 
 // Repo is a repository under construction.
 type Repo struct {
-	t    testing.TB
-	Dir  string
+	t   testing.TB
+	Dir string
+	// Env is added to the environment of every git command, after the
+	// defaults (so it can override them).
+	Env  []string
 	tick int
 }
 
@@ -55,6 +58,12 @@ func (r *Repo) GitFails(args ...string) string {
 	return out
 }
 
+// Try runs git and returns its trimmed output and whether it failed.
+func (r *Repo) Try(args ...string) (string, error) {
+	out, err := r.run(args...)
+	return strings.TrimSpace(out), err
+}
+
 func (r *Repo) run(args ...string) (string, error) {
 	r.tick++
 	date := fmt.Sprintf("2024-01-01T00:%02d:%02dZ", r.tick/60, r.tick%60)
@@ -66,6 +75,7 @@ func (r *Repo) run(args ...string) (string, error) {
 		"GIT_AUTHOR_DATE="+date, "GIT_COMMITTER_DATE="+date,
 		"GIT_CONFIG_NOSYSTEM=1", "HOME="+r.Dir, "GIT_CONFIG_GLOBAL=/dev/null",
 	)
+	cmd.Env = append(cmd.Env, r.Env...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }

@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -198,8 +199,8 @@ func (r *Repo) peel(ctx context.Context, tags []Tip) ([]Tip, error) {
 	var tips []Tip
 	for i, line := range lines {
 		f := strings.Fields(line)
-		if len(f) != 2 {
-			return nil, fmt.Errorf("peel tag %s: object %s is missing", tags[i].Ref, tags[i].ID)
+		if len(f) != 2 || f[1] == "missing" {
+			return nil, fmt.Errorf("resolve %s: object %s is missing", tags[i].Ref, tags[i].ID)
 		}
 		tips = append(tips, Tip{Ref: tags[i].Ref, ID: f[0], Type: f[1]})
 	}
@@ -266,4 +267,22 @@ func WorkTree(ctx context.Context, dir string) (string, error) {
 		return "", fmt.Errorf("%s: %w (or a bare repository: staged changes need a work tree)", dir, ErrNotRepository)
 	}
 	return strings.TrimSpace(string(out)), nil
+}
+
+// HooksDir returns the directory git runs the hooks of the repository at
+// dir from (core.hooksPath honored), and whether the repository is bare.
+func HooksDir(ctx context.Context, dir string) (string, bool, error) {
+	out, err := exec.CommandContext(ctx, "git", "-C", dir, "rev-parse", "--is-bare-repository", "--git-path", "hooks").Output()
+	if err != nil {
+		return "", false, fmt.Errorf("%s: %w", dir, ErrNotRepository)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 2 {
+		return "", false, fmt.Errorf("%s: git rev-parse answered %q", dir, out)
+	}
+	hooks := lines[1]
+	if !filepath.IsAbs(hooks) {
+		hooks = filepath.Join(dir, hooks)
+	}
+	return hooks, lines[0] == "true", nil
 }

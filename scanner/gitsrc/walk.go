@@ -26,13 +26,14 @@ type WalkStats struct {
 	Missing []string
 }
 
-// Walk calls fn for every blob reachable from tips, once, in the order of
-// the commits that introduce them: oldest first (parents before children,
-// then by commit date), so the commit and path given are where the blob
-// first appears. A blob first seen in a merge (a conflict resolution) is
-// attributed to the merge. Trees and blobs that refs point at directly
-// come last, with the ref name as their path.
-func (r *Repo) Walk(ctx context.Context, tips []Tip, fn func(Blob) error) (WalkStats, error) {
+// Walk calls fn for every blob reachable from tips and not from the
+// objects in exclude, once, in the order of the commits that introduce
+// them: oldest first (parents before children, then by commit date), so
+// the commit and path given are where the blob first appears. A blob first
+// seen in a merge (a conflict resolution) is attributed to the merge.
+// Trees and blobs that refs point at directly come last, with the ref name
+// as their path.
+func (r *Repo) Walk(ctx context.Context, tips []Tip, exclude []string, fn func(Blob) error) (WalkStats, error) {
 	var st WalkStats
 	var commits, others []Tip
 	for _, t := range tips {
@@ -42,11 +43,16 @@ func (r *Repo) Walk(ctx context.Context, tips []Tip, fn func(Blob) error) (WalkS
 			others = append(others, t)
 		}
 	}
+	var not strings.Builder
+	for _, id := range exclude {
+		not.WriteString("^" + id + "\n")
+	}
 	if len(commits) > 0 {
 		var in strings.Builder
 		for _, t := range commits {
 			in.WriteString(t.ID + "\n")
 		}
+		in.WriteString(not.String())
 		err := r.revList(ctx, in.String(), []string{"--in-commit-order", "--reverse", "--date-order"}, "", &st, fn)
 		if err != nil {
 			return st, err
@@ -60,6 +66,7 @@ func (r *Repo) Walk(ctx context.Context, tips []Tip, fn func(Blob) error) (WalkS
 		for _, c := range commits {
 			in.WriteString("^" + c.ID + "\n")
 		}
+		in.WriteString(not.String())
 		if err := r.revList(ctx, in.String(), nil, t.Ref, &st, fn); err != nil {
 			return st, err
 		}

@@ -1,0 +1,250 @@
+package scanner
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/keysweep/keysweep/scanner/gitsrc"
+)
+
+// Update is one ref a push changes, as git hands it to a pre-receive
+// hook: "<old> <new> <ref>". An all-zero id is a ref that does not exist
+// (a new ref's old id, a deleted ref's new id).
+type Update struct {
+	Old, New, Ref string
+}
+
+// Deletes reports whether the update deletes its ref.
+func (u Update) Deletes() bool { return isZeroID(u.New) }
+
+func isZeroID(id string) bool { return strings.Trim(id, "0") == "" }
+
+// ParseUpdates reads the ref updates of a push from a pre-receive hook's
+// standard input.
+func ParseUpdates(r io.Reader) ([]Update, error) {
+	var updates []Update
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSuffix(sc.Text(), "\r")
+		if line == "" {
+			continue
+		}
+		f := strings.SplitN(line, " ", 3)
+		if len(f) != 3 || !isObjectID(f[0]) || !isObjectID(f[1]) || len(f[0]) != len(f[1]) || f[2] == "" {
+			return nil, fmt.Errorf("ref update line %d: want \"<old-id> <new-id> <ref>\", got %q", n, truncate(line, 100))
+		}
+		updates = append(updates, Update{Old: f[0], New: f[1], Ref: f[2]})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read ref updates: %w", err)
+	}
+	return updates, nil
+}
+
+// isObjectID reports whether s is a full SHA-1 or SHA-256 object id.
+func isObjectID(s string) bool {
+	if len(s) != 40 && len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+// Push scans what a push adds to the repository at path: the commits
+// reachable from the updates' new ids and from no existing ref, and of
+// their blobs only those the repository did not hold before. It is meant
+// to run in a pre-receive hook, where git keeps the pushed objects in a
+// quarantine directory that its environment points to; the git commands
+// run here inherit that environment and so see them. Deletions add
+// nothing; neither does a ref pointed at history the repository has.
+// Each secret is reported once per (rule, secret, path), at the pushed
+// commit that introduced it.
+func Push(ctx context.Context, path string, det Detector, updates []Update, opts Options) (*Result, error) {
+	start := time.Now()
+	opts = opts.withDefaults()
+	var tips []gitsrc.Tip
+	for _, u := range updates {
+		if !u.Deletes() {
+			tips = append(tips, gitsrc.Tip{Ref: u.Ref, ID: u.New})
+		}
+	}
+	if len(tips) == 0 {
+		return &Result{Stats: Stats{Duration: time.Since(start)}}, nil
+	}
+	repo, err := gitsrc.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	tips, err = repo.Resolve(ctx, tips)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrIncomplete, err)
+	}
+	existing, err := repo.Tips(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list refs: %w", err)
+	}
+	exclude := make([]string, 0, len(existing))
+	for _, t := range existing {
+		exclude = append(exclude, t.ID)
+	}
+	return scanAdded(ctx, repo, det, tips, exclude, opts, start)
+}
+
+// scanAdded scans the blobs of the commits reachable from tips and not
+// from exclude, leaving out, inside a quarantine, blobs the repository
+// already held.
+func scanAdded(ctx context.Context, repo *gitsrc.Repo, det Detector, tips []gitsrc.Tip, exclude []string, opts Options, start time.Time) (*Result, error) {
+	// The new blobs are few, so they are listed first and checked against
+	// the repository's own store before any is read.
+	var blobs []gitsrc.Blob
+	walk, err := repo.Walk(ctx, tips, exclude, func(b gitsrc.Blob) error {
+		blobs = append(blobs, b)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if repo.Quarantined() && len(blobs) > 0 {
+		if blobs, err = newBlobs(ctx, repo, blobs); err != nil {
+			return nil, err
+		}
+	}
+	var st Stats
+	var findings []Finding
+	if len(blobs) > 0 {
+		opts.Workers = min(opts.Workers, len(blobs))
+		c, err := scanBlobs(ctx, repo, det, opts, func(ctx context.Context, emit func(gitsrc.Blob) error) error {
+			for _, b := range blobs {
+				if err := emit(b); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		st, findings = c.stats, dedupe(c.findings)
+	}
+	res, err := finish(ctx, repo, st, walk, findings, start)
+	if err != nil {
+		return nil, err
+	}
+	if n := len(res.Stats.Missing); n > 0 {
+		return res, fmt.Errorf("%w: %d objects of the push are missing or unreadable, starting with %s", ErrIncomplete, n, res.Stats.Missing[0])
+	}
+	return res, nil
+}
+
+// PushRef is one ref a local push sends, as git hands it to a pre-push
+// hook: "<local ref> <local id> <remote ref> <remote id>".
+type PushRef struct {
+	LocalRef, LocalID, RemoteRef, RemoteID string
+}
+
+// ParsePushRefs reads the refs of a push from a pre-push hook's standard
+// input.
+func ParsePushRefs(r io.Reader) ([]PushRef, error) {
+	var refs []PushRef
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSuffix(sc.Text(), "\r")
+		if line == "" {
+			continue
+		}
+		f := strings.Split(line, " ")
+		if len(f) != 4 || !isObjectID(f[1]) || !isObjectID(f[3]) {
+			return nil, fmt.Errorf("pushed ref line %d: want \"<local-ref> <local-id> <remote-ref> <remote-id>\", got %q", n, truncate(line, 100))
+		}
+		refs = append(refs, PushRef{LocalRef: f[0], LocalID: f[1], RemoteRef: f[2], RemoteID: f[3]})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read pushed refs: %w", err)
+	}
+	return refs, nil
+}
+
+// Outgoing scans what a push from the repository at path adds to remote:
+// the commits reachable from the pushed ids and neither from the remote's
+// tracking refs nor from the ids the remote's refs have now (those the
+// repository knows). remote is the name or URL git gives a pre-push hook.
+func Outgoing(ctx context.Context, path string, det Detector, remote string, refs []PushRef, opts Options) (*Result, error) {
+	start := time.Now()
+	opts = opts.withDefaults()
+	var tips []gitsrc.Tip
+	var theirs []string
+	for _, r := range refs {
+		if !isZeroID(r.LocalID) {
+			tips = append(tips, gitsrc.Tip{Ref: r.RemoteRef, ID: r.LocalID})
+		}
+		if !isZeroID(r.RemoteID) {
+			theirs = append(theirs, r.RemoteID)
+		}
+	}
+	if len(tips) == 0 {
+		return &Result{Stats: Stats{Duration: time.Since(start)}}, nil
+	}
+	repo, err := gitsrc.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	tips, err = repo.Resolve(ctx, tips)
+	if err != nil {
+		return nil, err
+	}
+	exclude, err := repo.RemoteTips(ctx, remote)
+	if err != nil {
+		return nil, err
+	}
+	// A remote id the repository lacks (someone else pushed it) cannot be
+	// named to git; its history is then not known here either.
+	known, err := repo.Known(ctx, theirs)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range theirs {
+		if known[id] {
+			exclude = append(exclude, id)
+		}
+	}
+	return scanAdded(ctx, repo, det, tips, exclude, opts, start)
+}
+
+// newBlobs keeps the blobs the repository did not hold before the push: a
+// file reverted to an old version, or a blob the pusher sent again,
+// was accepted before and is not scanned again.
+func newBlobs(ctx context.Context, repo *gitsrc.Repo, blobs []gitsrc.Blob) ([]gitsrc.Blob, error) {
+	ids := make([]string, len(blobs))
+	for i, b := range blobs {
+		ids[i] = b.ID
+	}
+	known, err := repo.Known(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := blobs[:0]
+	for _, b := range blobs {
+		if !known[b.ID] {
+			out = append(out, b)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,97 @@
+package scanner
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/keysweep/keysweep/detectors"
+	"github.com/keysweep/keysweep/internal/gittest"
+)
+
+func TestParseUpdates(t *testing.T) {
+	t.Parallel()
+	a, b := strings.Repeat("a", 40), strings.Repeat("b", 40)
+	zero := strings.Repeat("0", 40)
+	long := strings.Repeat("c", 64)
+	for _, tc := range []struct {
+		name, in string
+		want     []Update
+		err      string
+	}{
+		{"update", a + " " + b + " refs/heads/main\n", []Update{{a, b, "refs/heads/main"}}, ""},
+		{"create and delete, CRLF", zero + " " + a + " refs/tags/v1\r\n" + b + " " + zero + " refs/heads/old\r\n",
+			[]Update{{zero, a, "refs/tags/v1"}, {b, zero, "refs/heads/old"}}, ""},
+		{"sha-256", long + " " + long + " refs/heads/x\n", []Update{{long, long, "refs/heads/x"}}, ""},
+		{"ref with spaces kept whole", a + " " + b + " refs/heads/a b\n", []Update{{a, b, "refs/heads/a b"}}, ""},
+		{"empty", "", nil, ""},
+		{"two fields", a + " " + b + "\n", nil, "ref update line 1"},
+		{"short id", "abc " + b + " refs/heads/main\n", nil, "ref update line 1"},
+		{"upper case", strings.ToUpper(a) + " " + b + " refs/heads/main\n", nil, "ref update line 1"},
+		{"mixed lengths", a + " " + long + " refs/heads/main\n", nil, "ref update line 1"},
+		{"second line", a + " " + b + " refs/heads/main\nnonsense\n", nil, "ref update line 2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := ParseUpdates(strings.NewReader(tc.in))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParsePushRefs(t *testing.T) {
+	t.Parallel()
+	a, zero := strings.Repeat("a", 40), strings.Repeat("0", 40)
+	got, err := ParsePushRefs(strings.NewReader("refs/heads/main " + a + " refs/heads/main " + zero + "\n(delete) " + zero + " refs/heads/old " + a + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []PushRef{{"refs/heads/main", a, "refs/heads/main", zero}, {"(delete)", zero, "refs/heads/old", a}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if _, err := ParsePushRefs(strings.NewReader("refs/heads/main " + a + "\n")); err == nil || !strings.Contains(err.Error(), "pushed ref line 1") {
+		t.Errorf("malformed: %v", err)
+	}
+}
+
+// TestPushOutsideQuarantine runs Push on updates whose objects are all in
+// the repository (a hook run by hand, or a server without quarantine):
+// what no existing ref reaches is scanned.
+func TestPushOutsideQuarantine(t *testing.T) {
+	t.Parallel()
+	r := gittest.New(t)
+	r.Write("a.env", "TOKEN="+ghToken+"\n")
+	old := r.Commit("old, already on the server")
+	r.Git("checkout", "-q", "-b", "topic")
+	r.Write("b.env", envPair)
+	added := r.Commit("new")
+	r.Git("checkout", "-q", "main")
+	r.Git("update-ref", "-d", "refs/heads/topic")
+	det := detectors.New(detectors.Catalog())
+	zero := strings.Repeat("0", 40)
+	res, err := Push(context.Background(), r.Dir, det, []Update{{zero, added, "refs/heads/topic"}, {old, zero, "refs/heads/gone"}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []loc{{"aws-access-key", added, "b.env", 1, 19}}
+	if diff := cmp.Diff(want, locs(res.Findings)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if res.Stats.Commits != 1 || res.Stats.Blobs != 1 {
+		t.Errorf("stats: %+v", res.Stats)
+	}
+}
