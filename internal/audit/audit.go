@@ -1,0 +1,72 @@
+// Package audit appends records of what keysweep did, or let through, to
+// a JSON-lines file that survives a crash: each record is on disk before
+// the step it records is followed by another.
+package audit
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// Log appends records to a JSON-lines file. It is safe for concurrent use.
+type Log struct {
+	Path string
+
+	mu sync.Mutex
+	f  *os.File
+}
+
+// Open opens (or creates, readable by its owner only) the log at path for
+// appending.
+func Open(path string) (*Log, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("open audit log: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open audit log: %w", err)
+	}
+	return &Log{Path: path, f: f}, nil
+}
+
+// Append writes v as one JSON line and syncs it to disk.
+func (l *Log) Append(v any) error {
+	line, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("audit log: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	// One write per line: with O_APPEND, lines of concurrent writers (two
+	// hooks of two pushes) do not interleave.
+	if _, err := l.f.Write(append(line, '\n')); err != nil {
+		return fmt.Errorf("write audit log %s: %w", l.Path, err)
+	}
+	if err := l.f.Sync(); err != nil {
+		return fmt.Errorf("sync audit log %s: %w", l.Path, err)
+	}
+	return nil
+}
+
+// Close closes the file.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.f.Close()
+}
+
+// DefaultPath is where the audit log goes when none is named:
+// $XDG_STATE_HOME/keysweep/audit.jsonl, or ~/.local/state/keysweep/audit.jsonl.
+func DefaultPath() (string, error) {
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "keysweep", "audit.jsonl"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no home directory for the audit log (give --audit-log FILE): %w", err)
+	}
+	return filepath.Join(home, ".local", "state", "keysweep", "audit.jsonl"), nil
+}
