@@ -148,9 +148,12 @@ func pusher(getenv func(string) string) string {
 	return ""
 }
 
-// remoteAddr is the address a push comes from: the client of an SSH
-// connection, or of git's HTTP backend.
+// remoteAddr is the address a push comes from, as GitHub Enterprise
+// Server, an SSH connection or git's HTTP backend says it.
 func remoteAddr(getenv func(string) string) string {
+	if ip := getenv("GITHUB_USER_IP"); ip != "" {
+		return ip
+	}
 	if f := strings.Fields(getenv("SSH_CONNECTION")); len(f) > 0 {
 		return f[0]
 	}
