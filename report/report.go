@@ -32,6 +32,9 @@ type Options struct {
 
 // Finding is a finding as written: the output contract.
 type Finding struct {
+	// Repository names the repository of an organization sweep
+	// (owner/name); empty for a single repository.
+	Repository   string  `json:"repository,omitempty"`
 	RuleID       string  `json:"rule_id"`
 	Description  string  `json:"description"`
 	Secret       string  `json:"secret"`
@@ -183,6 +186,9 @@ func writeText(w io.Writer, fs []Finding, color bool) error {
 			b.WriteString("\n")
 		}
 		fmt.Fprintf(&b, "%s%s%s  %s\n", red, f.RuleID, reset, f.Description)
+		if f.Repository != "" {
+			fmt.Fprintf(&b, "  Repository:  %s\n", f.Repository)
+		}
 		fmt.Fprintf(&b, "  Secret:      %s%s%s\n", bold, f.Secret, reset)
 		if f.KeyID != "" {
 			account := "none encoded (key issued before 2019)"
@@ -325,4 +331,18 @@ func IsTestPath(p string) bool {
 		}
 	}
 	return strings.HasPrefix(base, "test_") && strings.HasSuffix(base, ".py") || strings.HasPrefix(base, "fixture")
+}
+
+// HumanBytes writes a byte count in binary units: 512 B, 1.5 KiB, 3.2 GiB.
+func HumanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

@@ -57,6 +57,11 @@ type Stats struct {
 type Result struct {
 	Findings []Finding
 	Stats    Stats
+	// Blobs lists the blobs an incremental scan (Push, Outgoing, Since)
+	// read or skipped, so that a later scan can leave them out.
+	Blobs []string
+	// Tips are what the refs pointed at when Since scanned, by ref name.
+	Tips map[string]string
 }
 
 type job struct {

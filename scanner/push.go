@@ -153,13 +153,17 @@ func scanQuarantine(ctx context.Context, repo *gitsrc.Repo, det Detector, tips [
 	if len(pushed) == 0 {
 		return &Result{Stats: Stats{Duration: time.Since(start)}}, nil
 	}
-	return scanAdded(ctx, repo, det, pushed, boundary, objects, opts, start)
+	return scanAdded(ctx, repo, det, pushed, boundary, func(ctx context.Context, blobs []gitsrc.Blob) ([]gitsrc.Blob, error) {
+		return newBlobs(ctx, repo, blobs, objects)
+	}, opts, start)
 }
 
+// blobFilter keeps the blobs of a walk that need scanning.
+type blobFilter func(context.Context, []gitsrc.Blob) ([]gitsrc.Blob, error)
+
 // scanAdded scans the blobs of the commits reachable from tips and not
-// from exclude. With pushed, the objects of a push in quarantine, it
-// leaves out blobs the repository already held.
-func scanAdded(ctx context.Context, repo *gitsrc.Repo, det Detector, tips []gitsrc.Tip, exclude []string, pushed map[string]string, opts Options, start time.Time) (*Result, error) {
+// from exclude, and of those only what keep (if not nil) keeps.
+func scanAdded(ctx context.Context, repo *gitsrc.Repo, det Detector, tips []gitsrc.Tip, exclude []string, keep blobFilter, opts Options, start time.Time) (*Result, error) {
 	// The new blobs are few, so they are listed first and checked against
 	// the repository's own store before any is read.
 	var blobs []gitsrc.Blob
@@ -170,8 +174,8 @@ func scanAdded(ctx context.Context, repo *gitsrc.Repo, det Detector, tips []gits
 	if err != nil {
 		return nil, err
 	}
-	if pushed != nil && len(blobs) > 0 {
-		if blobs, err = newBlobs(ctx, repo, blobs, pushed); err != nil {
+	if keep != nil && len(blobs) > 0 {
+		if blobs, err = keep(ctx, blobs); err != nil {
 			return nil, err
 		}
 	}
@@ -196,8 +200,11 @@ func scanAdded(ctx context.Context, repo *gitsrc.Repo, det Detector, tips []gits
 	if err != nil {
 		return nil, err
 	}
+	for _, b := range blobs {
+		res.Blobs = append(res.Blobs, b.ID)
+	}
 	if n := len(res.Stats.Missing); n > 0 {
-		return res, fmt.Errorf("%w: %d objects of the push are missing or unreadable, starting with %s", ErrIncomplete, n, res.Stats.Missing[0])
+		return res, fmt.Errorf("%w: %d objects are missing or unreadable, starting with %s", ErrIncomplete, n, res.Stats.Missing[0])
 	}
 	return res, nil
 }

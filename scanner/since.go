@@ -1,0 +1,59 @@
+package scanner
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/keysweep/keysweep/scanner/gitsrc"
+)
+
+// Since scans what the refs of the repository at path reach beyond the
+// commits in since (tips of an earlier scan), skipping the blobs for which
+// seen returns true. Ids in since that the repository no longer has (a
+// force-pushed branch, after git gc) are ignored. With since empty and
+// seen nil it scans the whole history, like Git. Result.Blobs lists the
+// blobs it covered, for the next scan's seen.
+func Since(ctx context.Context, path string, det Detector, since []string, seen func(id string) bool, opts Options) (*Result, error) {
+	start := time.Now()
+	opts = opts.withDefaults()
+	repo, err := gitsrc.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	tips, err := repo.Tips(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list refs: %w", err)
+	}
+	present, err := repo.Known(ctx, since)
+	if err != nil {
+		return nil, err
+	}
+	var exclude []string
+	for _, id := range since {
+		if present[id] {
+			exclude = append(exclude, id)
+		}
+	}
+	var keep blobFilter
+	if seen != nil {
+		keep = func(_ context.Context, blobs []gitsrc.Blob) ([]gitsrc.Blob, error) {
+			out := blobs[:0]
+			for _, b := range blobs {
+				if !seen(b.ID) {
+					out = append(out, b)
+				}
+			}
+			return out, nil
+		}
+	}
+	res, err := scanAdded(ctx, repo, det, tips, exclude, keep, opts, start)
+	if err != nil {
+		return res, err
+	}
+	res.Tips = make(map[string]string, len(tips))
+	for _, t := range tips {
+		res.Tips[t.Ref] = t.ID
+	}
+	return res, nil
+}
