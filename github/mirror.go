@@ -1,0 +1,93 @@
+package github
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	git "github.com/go-git/go-git/v5"
+	gitconfig "github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+)
+
+// Mirror keeps bare mirrors of repositories under a cache directory.
+type Mirror struct {
+	Dir string
+	// PullRefs also fetches refs/pull/* (the heads and merges of pull
+	// requests, forks' included).
+	PullRefs bool
+	Tokens   TokenSource
+}
+
+// Path is where the mirror of the repository named fullName lives.
+func (m *Mirror) Path(fullName string) string {
+	return filepath.Join(m.Dir, "mirrors", filepath.FromSlash(fullName)+".git")
+}
+
+// ErrEmpty is returned by Sync for a repository without any commit.
+var ErrEmpty = errors.New("empty repository")
+
+// Sync creates the mirror of r the first time (a bare repository whose
+// only remote is r's clone URL, with no credentials in it), and fetches
+// every branch and tag into it, pruning what was deleted and following
+// force pushes. It returns the mirror's path.
+func (m *Mirror) Sync(ctx context.Context, r Repo) (string, error) {
+	dir := m.Path(r.FullName)
+	repo, err := git.PlainOpen(dir)
+	if errors.Is(err, git.ErrRepositoryNotExists) {
+		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+			return "", fmt.Errorf("create mirror directory: %w", err)
+		}
+		if repo, err = git.PlainInit(dir, true); err != nil {
+			return "", fmt.Errorf("create mirror: %w", err)
+		}
+		_, err = repo.CreateRemote(&gitconfig.RemoteConfig{Name: "origin", URLs: []string{r.CloneURL}, Fetch: m.refSpecs()})
+		if err != nil {
+			return "", fmt.Errorf("create mirror: %w", err)
+		}
+	} else if err != nil {
+		return "", fmt.Errorf("open mirror %s: %w (delete it to start over)", dir, err)
+	}
+	var auth transport.AuthMethod
+	if m.Tokens != nil {
+		tok, err := m.Tokens.Token(ctx)
+		if err != nil {
+			return "", err
+		}
+		if tok != "" {
+			auth = &githttp.BasicAuth{Username: "x-access-token", Password: tok}
+		}
+	}
+	err = repo.FetchContext(ctx, &git.FetchOptions{
+		RemoteName: "origin",
+		RemoteURL:  r.CloneURL, // a renamed or transferred repository moves
+		RefSpecs:   m.refSpecs(),
+		Auth:       auth,
+		Tags:       git.NoTags, // the refspecs name them
+		Force:      true,
+		Prune:      true,
+	})
+	switch {
+	case err == nil, errors.Is(err, git.NoErrAlreadyUpToDate):
+		return dir, nil
+	case errors.Is(err, transport.ErrEmptyRemoteRepository):
+		return dir, ErrEmpty
+	}
+	return "", fmt.Errorf("fetch: %w", err)
+}
+
+func (m *Mirror) refSpecs() []gitconfig.RefSpec {
+	specs := []gitconfig.RefSpec{"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"}
+	if m.PullRefs {
+		specs = append(specs, "+refs/pull/*:refs/pull/*")
+	}
+	return specs
+}
+
+// Remove deletes the mirror of the repository named fullName.
+func (m *Mirror) Remove(fullName string) error {
+	return os.RemoveAll(m.Path(fullName))
+}

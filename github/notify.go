@@ -1,0 +1,143 @@
+package github
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/keysweep/keysweep/report"
+)
+
+// Notifier posts a message about new findings to a webhook that takes a
+// Slack incoming webhook's JSON ({"text": ...}). It never sends a secret.
+type Notifier struct {
+	URL    string
+	Client *http.Client
+	// Attempts and Backoff bound the retries of a failed post (5xx, 429,
+	// network errors); the wait doubles each time, or follows Retry-After.
+	Attempts int
+	Backoff  time.Duration
+	// MaxLines limits the findings listed; the rest are counted.
+	MaxLines int
+}
+
+// Message is the text posted for new findings, with links to the commits.
+func (n *Notifier) Message(scope string, outcomes []Outcome) (string, int) {
+	var lines []string
+	count := 0
+	for _, o := range outcomes {
+		for _, f := range o.New {
+			count++
+			if len(lines) >= max(n.MaxLines, 1) {
+				continue
+			}
+			lines = append(lines, findingLine(o.Repo, f))
+		}
+	}
+	if count == 0 {
+		return "", 0
+	}
+	noun := "secrets"
+	if count == 1 {
+		noun = "secret"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, ":rotating_light: keysweep: %d new %s in %s\n", count, noun, scope)
+	for _, l := range lines {
+		b.WriteString(l + "\n")
+	}
+	if count > len(lines) {
+		fmt.Fprintf(&b, "... and %d more (see the sweep's report)\n", count-len(lines))
+	}
+	return b.String(), count
+}
+
+func findingLine(r Repo, f report.Finding) string {
+	commit := f.Commit
+	if len(commit) > 12 {
+		commit = commit[:12]
+	}
+	if r.HTMLURL != "" && f.Commit != "" {
+		commit = "<" + r.HTMLURL + "/commit/" + f.Commit + "|" + commit + ">"
+	}
+	status := "not verified"
+	if v := f.Verification; v != nil {
+		status = v.Status
+		if v.Account != "" {
+			status += " (account " + v.Account + ")"
+		}
+	}
+	return fmt.Sprintf("• %s `%s` %s:%d commit %s, %s", r.FullName, f.RuleID, slackEscape(f.Path), f.Line, commit, status)
+}
+
+// slackEscape keeps a path from being read as Slack markup.
+func slackEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// Post sends text, retrying failures that may pass.
+func (n *Notifier) Post(ctx context.Context, text string) error {
+	body, err := json.Marshal(map[string]string{"text": text})
+	if err != nil {
+		return err
+	}
+	client := n.Client
+	if client == nil {
+		client = &http.Client{Timeout: 30 * time.Second}
+	}
+	wait := n.Backoff
+	if wait <= 0 {
+		wait = 2 * time.Second
+	}
+	attempts := max(n.Attempts, 1)
+	var last error
+	for i := 0; i < attempts; i++ {
+		if i > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+			}
+			wait *= 2
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.URL, bytes.NewReader(body))
+		if err != nil {
+			return fmt.Errorf("notify: %w", err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			// The URL is a credential (a Slack webhook's is): keep it out.
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
+			last = err
+			continue
+		}
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode < 300:
+			return nil
+		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+			last = fmt.Errorf("webhook answered %s", resp.Status)
+			if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+				wait = time.Duration(s) * time.Second
+			}
+		default:
+			return fmt.Errorf("notify: webhook answered %s", resp.Status)
+		}
+	}
+	return fmt.Errorf("notify: %d attempts failed, the last: %w", attempts, last)
+}

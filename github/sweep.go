@@ -1,0 +1,210 @@
+package github
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/keysweep/keysweep/report"
+	"github.com/keysweep/keysweep/scanner"
+)
+
+// Sweep sweeps repositories: mirror, scan what is new, remember it.
+type Sweep struct {
+	Mirror *Mirror
+	State  *State
+	// Concurrency is the number of repositories swept at once.
+	Concurrency int
+	// Full rescans every repository from scratch.
+	Full bool
+	// NoRedact shows the secrets of new findings in clear in the output
+	// (never in the state).
+	NoRedact bool
+	// Scan scans the mirror at dir beyond the commits in since, leaving
+	// out the blobs seen says were scanned.
+	Scan func(ctx context.Context, dir string, since []string, seen func(id string) bool) (*scanner.Result, error)
+	// Filter drops suppressed findings (configuration, ignores).
+	Filter func(fs []scanner.Finding) []scanner.Finding
+	// Verify, if set, verifies new findings (AWS keys) in place.
+	Verify func(ctx context.Context, fs []scanner.Finding)
+	// Log receives a line per repository swept.
+	Log io.Writer
+}
+
+// Outcome is what sweeping one repository gave.
+type Outcome struct {
+	Repo Repo
+	// New are the findings no earlier sweep recorded, built for output.
+	New []report.Finding
+	// Known are the findings earlier sweeps recorded (redacted).
+	Known []report.Finding
+	Stats scanner.Stats
+	// Unchanged is set when no ref moved since the last sweep.
+	Unchanged bool
+	Err       error
+}
+
+// Run sweeps repos, Concurrency at a time, and returns an outcome for
+// each, in order. A repository that fails does not stop the others; each
+// one that completes is saved to the state before Run moves on, so an
+// interrupted sweep resumes where it stopped.
+func (s *Sweep) Run(ctx context.Context, repos []Repo) []Outcome {
+	out := make([]Outcome, len(repos))
+	var done atomic.Int64
+	var logMu sync.Mutex
+	sem := make(chan struct{}, max(1, s.Concurrency))
+	var wg sync.WaitGroup
+	for i, r := range repos {
+		out[i].Repo = r
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			out[i].Err = ctx.Err()
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			start := time.Now()
+			s.sweepOne(ctx, &out[i])
+			n := done.Add(1)
+			logMu.Lock()
+			defer logMu.Unlock()
+			s.logOutcome(&out[i], int(n), len(repos), time.Since(start))
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func (s *Sweep) logOutcome(o *Outcome, n, total int, took time.Duration) {
+	if s.Log == nil {
+		return
+	}
+	prefix := fmt.Sprintf("keysweep: [%d/%d] %s: ", n, total, o.Repo.FullName)
+	switch {
+	case o.Err != nil:
+		fmt.Fprintf(s.Log, "%sFAILED: %s\n", prefix, strings.Join(strings.Fields(o.Err.Error()), " "))
+	case o.Unchanged:
+		fmt.Fprintf(s.Log, "%sunchanged since the last sweep\n", prefix)
+	default:
+		fmt.Fprintf(s.Log, "%s%d new commits, %d blobs (%s) scanned in %s; %d new findings\n",
+			prefix, o.Stats.Commits, o.Stats.Blobs, report.HumanBytes(o.Stats.Bytes), took.Round(time.Millisecond), len(o.New))
+	}
+}
+
+func (s *Sweep) sweepOne(ctx context.Context, o *Outcome) {
+	name := o.Repo.FullName
+	if !validName(name) {
+		o.Err = fmt.Errorf("unusable repository name %q", name)
+		return
+	}
+	prev, err := s.State.Load(name)
+	if err != nil {
+		o.Err = err
+		return
+	}
+	dir, err := s.Mirror.Sync(ctx, o.Repo)
+	if errors.Is(err, ErrEmpty) {
+		o.Unchanged = len(prev.Tips) == 0
+		o.Err = s.State.Save(name, map[string]string{}, nil, nil)
+		return
+	}
+	if err != nil {
+		o.Err = err
+		return
+	}
+	var since []string
+	var seen func(string) bool
+	if !s.Full {
+		since, seen = prev.Since(), prev.Seen
+	}
+	res, err := s.Scan(ctx, dir, since, seen)
+	if err != nil {
+		o.Err = fmt.Errorf("scan: %w", err)
+		return
+	}
+	o.Stats = res.Stats
+	o.Unchanged = !s.Full && sameTips(prev.Tips, res.Tips) && res.Stats.Commits == 0
+	found := res.Findings
+	if s.Filter != nil {
+		found = s.Filter(found)
+	}
+	var fresh []scanner.Finding
+	for _, f := range found {
+		known, err := s.State.Known(name, report.Fingerprint(f.RuleID, f.KeyID, f.Secret), f.Path)
+		if err != nil {
+			o.Err = err
+			return
+		}
+		if !known {
+			fresh = append(fresh, f)
+		}
+	}
+	if s.Verify != nil && len(fresh) > 0 {
+		s.Verify(ctx, fresh)
+	}
+	stored := report.Build(fresh, false)
+	o.New = report.Build(fresh, s.NoRedact)
+	for i := range stored {
+		stored[i].Repository, o.New[i].Repository = name, name
+	}
+	// Known findings are read before this sweep's are saved.
+	all, err := s.State.Findings(name)
+	if err != nil {
+		o.Err = err
+		return
+	}
+	o.Known = all
+	if err := ctx.Err(); err != nil {
+		o.Err = err // do not record a scan cut short
+		return
+	}
+	if err := s.State.Save(name, res.Tips, res.Blobs, stored); err != nil {
+		o.Err = err
+	}
+}
+
+func sameTips(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// Prune forgets the repositories of owner in the state (and their
+// mirrors) that are no longer in listed, the organization's whole listing:
+// deleted, or transferred away. Only those of shard are touched, since the
+// other shards keep their own state.
+func (s *Sweep) Prune(owner string, listed map[string]bool, shard Shard) ([]string, error) {
+	names, err := s.State.Repos()
+	if err != nil {
+		return nil, err
+	}
+	var gone []string
+	for _, name := range names {
+		o, _, _ := strings.Cut(name, "/")
+		if !strings.EqualFold(o, owner) || listed[strings.ToLower(name)] || !shard.Has(name) {
+			continue
+		}
+		if err := s.State.Delete(name); err != nil {
+			return gone, err
+		}
+		if err := s.Mirror.Remove(name); err != nil {
+			return gone, err
+		}
+		gone = append(gone, name)
+	}
+	return gone, nil
+}
