@@ -88,7 +88,7 @@ progress, logs and the summary go to stderr.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
 	})
-	root.AddCommand(newGitCmd(s), newDirCmd(s), newStagedCmd(s), newHookCmd(s), newRemediateCmd(s), newRulesCmd(s), newVersionCmd(s))
+	root.AddCommand(newGitCmd(s), newDirCmd(s), newStagedCmd(s), newHookCmd(s), newGitHubCmd(s), newMergeCmd(s), newRemediateCmd(s), newRulesCmd(s), newVersionCmd(s))
 	return root
 }
 

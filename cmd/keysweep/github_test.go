@@ -1,0 +1,411 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/keysweep/keysweep/internal/awstest"
+	"github.com/keysweep/keysweep/internal/ghtest"
+	"github.com/keysweep/keysweep/internal/gittest"
+	"github.com/keysweep/keysweep/report"
+)
+
+const ghToken = "ghp_" + "TestTokenOfTheStandIn000000000000000"
+
+// sweepEnv is a GitHub stand-in, a cache directory and a token file.
+type sweepEnv struct {
+	t         *testing.T
+	gh        *ghtest.Server
+	cache     string
+	tokenFile string
+}
+
+func newSweepEnv(t *testing.T) *sweepEnv {
+	t.Helper()
+	e := &sweepEnv{t: t, gh: ghtest.New(t, ghToken), cache: t.TempDir()}
+	e.tokenFile = filepath.Join(t.TempDir(), "token")
+	writeFile(t, e.tokenFile, ghToken+"\n", 0o600)
+	return e
+}
+
+// sweep runs keysweep github with ctx and returns the exit code, the
+// findings and stderr.
+func (e *sweepEnv) sweepCtx(ctx context.Context, args ...string) (int, []report.Finding, string) {
+	e.t.Helper()
+	full := append([]string{"github", "--api-url", e.gh.APIURL(), "--token-file", e.tokenFile, "--cache-dir", e.cache, "--format", "json"}, args...)
+	var out, errOut bytes.Buffer
+	code := run(ctx, full, strings.NewReader(""), &out, &errOut)
+	var fs []report.Finding
+	if out.Len() > 0 {
+		if err := json.Unmarshal(out.Bytes(), &fs); err != nil {
+			e.t.Fatalf("output is not a JSON array (exit %d): %v\n%s\nstderr:\n%s", code, err, out.String(), errOut.String())
+		}
+	}
+	return code, fs, errOut.String()
+}
+
+func (e *sweepEnv) sweep(args ...string) (int, []report.Finding, string) {
+	e.t.Helper()
+	return e.sweepCtx(context.Background(), args...)
+}
+
+// where lists findings as "repository path:rule".
+func where(fs []report.Finding) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.Repository+" "+f.Path+":"+f.RuleID)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// push commits the files in w and pushes main.
+func push(t *testing.T, w *gittest.Repo, msg string, files map[string]string) string {
+	t.Helper()
+	for p, c := range files {
+		w.Write(p, c)
+	}
+	id := w.Commit(msg)
+	w.Git("push", "-q", "-f", "origin", "main")
+	return id
+}
+
+func TestGitHubSweep(t *testing.T) {
+	t.Parallel()
+	e := newSweepEnv(t)
+	api := e.gh.AddRepo("acme/api", ghtest.Repo{})
+	push(t, api, "init", map[string]string{"README.md": "# api\n", "deploy/prod.env": "AWS_ACCESS_KEY_ID=" + keyID + "\nAWS_SECRET_ACCESS_KEY=" + secret + "\n"})
+	web := e.gh.AddRepo("acme/web", ghtest.Repo{Visibility: "private"})
+	base := push(t, web, "init", map[string]string{"index.html": "<h1>hi</h1>\n"})
+	fork := e.gh.AddRepo("acme/fork-of-lib", ghtest.Repo{Fork: true})
+	push(t, fork, "init", map[string]string{"ci.env": "TOKEN=" + tokA + "\n"})
+	old := e.gh.AddRepo("acme/old", ghtest.Repo{Archived: true})
+	push(t, old, "init", map[string]string{"old.env": "TOKEN=" + tokB + "\n"})
+	e.gh.AddRepo("acme/empty", ghtest.Repo{})
+
+	// First sweep: everything, forks and archived repositories left out.
+	code, fs, errOut := e.sweep("--org", "acme")
+	if code != exitFindings {
+		t.Fatalf("first sweep: exit %d\n%s", code, errOut)
+	}
+	if diff := cmp.Diff([]string{"acme/api deploy/prod.env:aws-access-key"}, where(fs)); diff != "" {
+		t.Errorf("first sweep (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(errOut, "sweeping 3 repositories") || !strings.Contains(errOut, "acme/api: 1 new commits, 2 blobs") || !strings.Contains(errOut, "1 new findings, 1 reported") {
+		t.Errorf("first sweep stderr:\n%s", errOut)
+	}
+	if fs[0].Secret == secret || strings.Contains(errOut, secret) {
+		t.Error("a secret is shown in clear")
+	}
+
+	// Second sweep: nothing moved, nothing scanned; the known finding is
+	// still reported, unless --new-only.
+	code, fs, errOut = e.sweep("--org", "acme")
+	if code != exitFindings || len(fs) != 1 || strings.Count(errOut, "unchanged since the last sweep") != 3 {
+		t.Errorf("second sweep: exit %d %v\n%s", code, where(fs), errOut)
+	}
+	code, fs, _ = e.sweep("--org", "acme", "--new-only")
+	if code != exitClean || len(fs) != 0 {
+		t.Errorf("second sweep, new only: exit %d %v", code, where(fs))
+	}
+
+	// A new commit: only it is scanned.
+	push(t, web, "config", map[string]string{"config.js": "const token = '" + tokC + "';\n"})
+	code, fs, errOut = e.sweep("--org", "acme", "--new-only")
+	if code != exitFindings || !cmp.Equal(where(fs), []string{"acme/web config.js:github-token"}) {
+		t.Errorf("after a push: exit %d %v\n%s", code, where(fs), errOut)
+	}
+	if !strings.Contains(errOut, "acme/web: 1 new commits, 1 blobs") {
+		t.Errorf("after a push, more than the new commit was scanned:\n%s", errOut)
+	}
+
+	// A force push that rewrites history.
+	web.Git("reset", "-q", "--hard", base)
+	push(t, web, "rewritten", map[string]string{"settings.py": "SLACK_TOKEN = '" + tokD + "'\n"})
+	code, fs, errOut = e.sweep("--org", "acme", "--new-only")
+	if code != exitFindings || !cmp.Equal(where(fs), []string{"acme/web settings.py:github-token"}) {
+		t.Errorf("after a force push: exit %d %v\n%s", code, where(fs), errOut)
+	}
+
+	// Filters.
+	code, fs, _ = e.sweep("--org", "acme", "--new-only", "--include-forks", "--include-archived")
+	if code != exitFindings || !cmp.Equal(where(fs), []string{"acme/fork-of-lib ci.env:github-token", "acme/old old.env:github-token"}) {
+		t.Errorf("forks and archived: exit %d %v", code, where(fs))
+	}
+	_, fs, errOut = e.sweep("--org", "acme", "--visibility", "private")
+	if !strings.Contains(errOut, "sweeping 1 repositories") || !cmp.Equal(where(fs), []string{"acme/web config.js:github-token", "acme/web settings.py:github-token"}) {
+		t.Errorf("private only: %v\n%s", where(fs), errOut)
+	}
+	_, _, errOut = e.sweep("--org", "acme", "--repo-include", "acme/*e*", "--repo-exclude", "*/empty")
+	if !strings.Contains(errOut, "sweeping 1 repositories") || !strings.Contains(errOut, "acme/web: unchanged") {
+		t.Errorf("globs:\n%s", errOut)
+	}
+
+	// A repository deleted on GitHub is forgotten, mirror and all.
+	e.gh.RemoveRepo("acme/api")
+	code, fs, errOut = e.sweep("--org", "acme")
+	if !strings.Contains(errOut, "acme/api is no longer in acme: its mirror and state are removed") {
+		t.Errorf("deleted repository:\n%s", errOut)
+	}
+	for _, f := range fs {
+		if f.Repository == "acme/api" {
+			t.Errorf("a deleted repository's finding is still reported: %+v", f)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(e.cache, "mirrors", "acme", "api.git")); !os.IsNotExist(err) {
+		t.Errorf("mirror of the deleted repository: %v", err)
+	}
+	if code != exitFindings {
+		t.Errorf("exit %d", code)
+	}
+
+	// The token is never written to the cache.
+	_ = filepath.WalkDir(e.cache, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if data, _ := os.ReadFile(p); bytes.Contains(data, []byte(ghToken)) {
+				t.Errorf("%s holds the token", p)
+			}
+		}
+		return nil
+	})
+}
+
+func TestGitHubRateLimitsAndFailures(t *testing.T) {
+	t.Parallel()
+	e := newSweepEnv(t)
+	for _, name := range []string{"acme/a", "acme/b", "acme/c"} {
+		push(t, e.gh.AddRepo(name, ghtest.Repo{}), "init", map[string]string{"f.txt": name + "\n", "app.env": "TOKEN=" + tokE + "\n"})
+	}
+	e.gh.RateLimit("primary", "secondary")
+	e.gh.FailGit("acme/b", http.StatusInternalServerError)
+	start := time.Now()
+	code, fs, errOut := e.sweep("--org", "acme")
+	if !strings.Contains(errOut, "primary rate limit (5000 requests an hour) reached") || !strings.Contains(errOut, "secondary rate limit reached: waiting 1s") {
+		t.Errorf("rate limits not shown:\n%s", errOut)
+	}
+	if took := time.Since(start); took < time.Second {
+		t.Errorf("rate limits not waited for (%s)", took)
+	}
+	if code != exitError || !strings.Contains(errOut, "acme/b: FAILED") || !strings.Contains(errOut, "sweep incomplete: 1 of 3 repositories failed (acme/b)") {
+		t.Errorf("failing repository: exit %d\n%s", code, errOut)
+	}
+	if !cmp.Equal(where(fs), []string{"acme/a app.env:github-token", "acme/c app.env:github-token"}) {
+		t.Errorf("the other repositories: %v", where(fs))
+	}
+
+	// Once the repository can be read, the next sweep catches up on it.
+	e.gh.FailGit("acme/b", 0)
+	code, fs, errOut = e.sweep("--org", "acme", "--new-only")
+	if code != exitFindings || !cmp.Equal(where(fs), []string{"acme/b app.env:github-token"}) {
+		t.Errorf("catch-up: exit %d %v\n%s", code, where(fs), errOut)
+	}
+
+	// Bad credentials and bad flags: one line, exit 2.
+	writeFile(t, e.tokenFile, "wrong\n", 0o600)
+	for _, args := range [][]string{{"--org", "acme"}, {}, {"--org", "acme", "--shard", "3/3"}, {"--org", "acme", "--visibility", "secret"}, {"--org", "acme", "--repo", "acme/a"}} {
+		code, _, errOut := e.sweep(args...)
+		if code != exitError || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+			t.Errorf("%v: exit %d\n%s", args, code, errOut)
+		}
+	}
+}
+
+func TestGitHubShardsAndMerge(t *testing.T) {
+	t.Parallel()
+	e := newSweepEnv(t)
+	var names []string
+	for _, n := range []string{"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf"} {
+		name := "acme/" + n
+		names = append(names, name)
+		push(t, e.gh.AddRepo(name, ghtest.Repo{}), "init", map[string]string{"secret.env": "TOKEN=" + tokA + "\n"})
+	}
+	seen := map[string]int{}
+	var reports []string
+	for k := 0; k < 3; k++ {
+		shard := []string{"0/3", "1/3", "2/3"}[k]
+		path := filepath.Join(t.TempDir(), "shard.json")
+		code, fs, errOut := e.sweep("--org", "acme", "--shard", shard, "--report", path)
+		if code != exitFindings && code != exitClean {
+			t.Fatalf("shard %s: exit %d\n%s", shard, code, errOut)
+		}
+		if len(fs) != 0 {
+			t.Errorf("with --report, stdout should be empty")
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []report.Finding
+		if err := json.Unmarshal(data, &got); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range got {
+			seen[f.Repository]++
+		}
+		if _, err := os.Stat(filepath.Join(e.cache, "state-"+strings.Replace(shard, "/", "-of-", 1)+".db")); err != nil {
+			t.Errorf("shard %s has no state of its own: %v", shard, err)
+		}
+		reports = append(reports, path)
+	}
+	for _, n := range names {
+		if seen[n] != 1 {
+			t.Errorf("%s swept by %d shards, want exactly 1", n, seen[n])
+		}
+	}
+	code, out, errOut := runCLI(t, append([]string{"merge", "--format", "json"}, append(reports, reports[0])...)...)
+	if code != exitFindings {
+		t.Fatalf("merge: exit %d %s", code, errOut)
+	}
+	var merged []report.Finding
+	if err := json.Unmarshal([]byte(out), &merged); err != nil {
+		t.Fatal(err)
+	}
+	if len(merged) != len(names) {
+		t.Errorf("merged %d findings, want %d (one per repository, the repeated report counted once)", len(merged), len(names))
+	}
+}
+
+func TestGitHubInterruptedSweepResumes(t *testing.T) {
+	t.Parallel()
+	e := newSweepEnv(t)
+	for _, n := range []string{"acme/a", "acme/b", "acme/c"} {
+		push(t, e.gh.AddRepo(n, ghtest.Repo{}), "init", map[string]string{"x.env": "TOKEN=" + tokB + "\n"})
+	}
+	release := e.gh.HoldGit("acme/b")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	var code int
+	var errOut string
+	go func() {
+		defer close(done)
+		code, _, errOut = e.sweepCtx(ctx, "--org", "acme", "--concurrency", "1")
+	}()
+	// Ctrl-C once acme/a is done and acme/b hangs.
+	deadline := time.Now().Add(30 * time.Second)
+	for !requested(e.gh, "/git/acme/b.git/") {
+		if time.Now().After(deadline) {
+			t.Fatal("the sweep never reached acme/b")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	release()
+	if code != exitError || !strings.Contains(errOut, "sweep interrupted") || !strings.Contains(errOut, "acme/a: 1 new commits") {
+		t.Fatalf("interrupted sweep: exit %d\n%s", code, errOut)
+	}
+	code, fs, errOut := e.sweep("--org", "acme", "--concurrency", "1")
+	if code != exitFindings || !strings.Contains(errOut, "acme/a: unchanged") || !strings.Contains(errOut, "acme/b: 1 new commits") || !strings.Contains(errOut, "acme/c: 1 new commits") {
+		t.Errorf("resumed sweep: exit %d\n%s", code, errOut)
+	}
+	if len(fs) != 3 {
+		t.Errorf("resumed sweep reports %v", where(fs))
+	}
+}
+
+func requested(s *ghtest.Server, prefix string) bool {
+	for _, r := range s.Requests() {
+		if strings.Contains(r, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestGitHubApp(t *testing.T) {
+	t.Parallel()
+	e := newSweepEnv(t)
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.gh.EnableApp(1234, &key.PublicKey)
+	keyFile := filepath.Join(t.TempDir(), "app.pem")
+	writeFile(t, keyFile, string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})), 0o600)
+	push(t, e.gh.AddRepo("acme/app", ghtest.Repo{Visibility: "internal"}), "init", map[string]string{"k.env": "TOKEN=" + tokC + "\n"})
+	args := []string{"github", "--api-url", e.gh.APIURL(), "--cache-dir", e.cache, "--format", "json", "--org", "acme", "--app-key", keyFile}
+	code, out, errOut := runCLI(t, append(args, "--app-id", "1234")...)
+	if code != exitFindings || !strings.Contains(out, `"repository": "acme/app"`) {
+		t.Errorf("as a GitHub App: exit %d\n%s\n%s", code, out, errOut)
+	}
+	// A JWT signed for another App is refused by the stand-in.
+	code, _, errOut = runCLI(t, append(args, "--app-id", "999")...)
+	if code != exitError || !strings.Contains(errOut, "find the GitHub App's installation on acme") {
+		t.Errorf("wrong App: exit %d\n%s", code, errOut)
+	}
+}
+
+// TestGitHubVerifyAndNotify sweeps with --verify against the STS stand-in
+// and posts new findings to a webhook that fails once. It sets the
+// process environment for the AWS SDK, so it does not run in parallel.
+func TestGitHubVerifyAndNotify(t *testing.T) {
+	sts := awstest.New(t)
+	admin := sts.AddUserKey(ownAccount, "security-admin", true)
+	live := sts.AddUserKey(ownAccount, "ci/deploy-bot", false)
+	awsEnv(t, sts.URL, admin)
+
+	var mu sync.Mutex
+	var posts []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		posts = append(posts, string(body))
+		if len(posts) == 1 {
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, "ok")
+	}))
+	defer hook.Close()
+
+	e := newSweepEnv(t)
+	id := push(t, e.gh.AddRepo("acme/infra", ghtest.Repo{}), "terraform", map[string]string{
+		"main.tf": "provider \"aws\" {\n  access_key = \"" + live.KeyID + "\"\n  secret_key = \"" + live.Secret + "\"\n}\n",
+	})
+	code, fs, errOut := e.sweep("--org", "acme", "--verify", "--notify-webhook", hook.URL)
+	if code != exitFindings || len(fs) != 1 || fs[0].Verification == nil || fs[0].Verification.Status != "verified" {
+		t.Fatalf("exit %d %+v\n%s", code, fs, errOut)
+	}
+	if !strings.Contains(errOut, "AWS keys: 1 verified") {
+		t.Errorf("summary:\n%s", errOut)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(posts) != 2 || posts[0] != posts[1] {
+		t.Fatalf("webhook posts (want a failure and a retry): %q", posts)
+	}
+	var msg struct{ Text string }
+	if err := json.Unmarshal([]byte(posts[1]), &msg); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"1 new secret in acme", "acme/infra", "`aws-access-key`", "main.tf:2", e.gh.URL + "/acme/infra/commit/" + id, "verified (account " + ownAccount + ")"} {
+		if !strings.Contains(msg.Text, want) {
+			t.Errorf("webhook text lacks %q:\n%s", want, msg.Text)
+		}
+	}
+	if strings.Contains(posts[1], live.Secret) {
+		t.Error("the webhook got the secret")
+	}
+	// Known findings are not announced again.
+	if _, _, errOut := e.sweep("--org", "acme", "--verify", "--notify-webhook", hook.URL); len(posts) != 2 {
+		t.Errorf("second sweep posted again:\n%s", errOut)
+	}
+}
