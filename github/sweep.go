@@ -34,6 +34,9 @@ type Sweep struct {
 	Verify func(ctx context.Context, fs []scanner.Finding)
 	// Log receives a line per repository swept.
 	Log io.Writer
+	// Progress, if set, is told when a repository starts (done repositories
+	// so far, and the one starting) and when all are done (current "").
+	Progress func(done, total int, current string)
 }
 
 // Outcome is what sweeping one repository gave.
@@ -71,6 +74,11 @@ func (s *Sweep) Run(ctx context.Context, repos []Repo) []Outcome {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
+			if s.Progress != nil {
+				logMu.Lock()
+				s.Progress(int(done.Load()), len(repos), r.FullName)
+				logMu.Unlock()
+			}
 			start := time.Now()
 			s.sweepOne(ctx, &out[i])
 			n := done.Add(1)
@@ -80,6 +88,9 @@ func (s *Sweep) Run(ctx context.Context, repos []Repo) []Outcome {
 		}()
 	}
 	wg.Wait()
+	if s.Progress != nil {
+		s.Progress(len(repos), len(repos), "")
+	}
 	return out
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -12,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/keysweep/keysweep/github"
@@ -174,6 +176,16 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 		Filter: setup.filter,
 		Log:    s.errOut,
 	}
+	if bar := newSweepProgress(s.errOut, o.noProgress, len(repos)); bar != nil {
+		sw.Progress = func(done, total int, current string) {
+			_ = bar.Set(done)
+			if current == "" {
+				_ = bar.Finish()
+				return
+			}
+			bar.Describe(current)
+		}
+	}
 	if aws != nil {
 		sw.Verify = func(ctx context.Context, fs []scanner.Finding) {
 			verifyMu.Lock()
@@ -240,6 +252,22 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 		return errFindings
 	}
 	return nil
+}
+
+// newSweepProgress returns a bar of repositories done, naming the one
+// being swept, or nil when stderr is not a terminal, in CI, or with
+// --no-progress.
+func newSweepProgress(w io.Writer, disabled bool, total int) *progressbar.ProgressBar {
+	if disabled || os.Getenv("CI") != "" || !isTerminal(w) {
+		return nil
+	}
+	return progressbar.NewOptions(total,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetItsString("repositories"),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
 }
 
 func (o *githubOptions) validate() error {

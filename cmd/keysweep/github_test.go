@@ -409,3 +409,28 @@ func TestGitHubVerifyAndNotify(t *testing.T) {
 		t.Errorf("second sweep posted again:\n%s", errOut)
 	}
 }
+
+func TestGitHubPullRefsAndFull(t *testing.T) {
+	t.Parallel()
+	e := newSweepEnv(t)
+	w := e.gh.AddRepo("acme/svc", ghtest.Repo{})
+	push(t, w, "init", map[string]string{"README.md": "# svc\n"})
+	// A pull request from a fork: its head exists only as refs/pull/1/head.
+	w.Git("checkout", "-q", "-b", "contrib")
+	w.Write("contrib.env", "TOKEN="+tokE+"\n")
+	w.Commit("contribution")
+	w.Git("push", "-q", "origin", "contrib:refs/pull/1/head")
+
+	if code, fs, errOut := e.sweep("--org", "acme"); code != exitClean || len(fs) != 0 {
+		t.Errorf("without pull refs: exit %d %v\n%s", code, where(fs), errOut)
+	}
+	code, fs, errOut := e.sweep("--org", "acme", "--include-pull-refs")
+	if code != exitFindings || !cmp.Equal(where(fs), []string{"acme/svc contrib.env:github-token"}) {
+		t.Errorf("with pull refs: exit %d %v\n%s", code, where(fs), errOut)
+	}
+	// --full scans everything again; what it finds is not new.
+	code, fs, errOut = e.sweep("--org", "acme", "--include-pull-refs", "--full", "--new-only")
+	if code != exitClean || len(fs) != 0 || !strings.Contains(errOut, "acme/svc: 2 new commits, 2 blobs") {
+		t.Errorf("--full: exit %d %v\n%s", code, where(fs), errOut)
+	}
+}
