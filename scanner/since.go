@@ -57,3 +57,28 @@ func Since(ctx context.Context, path string, det Detector, since []string, seen 
 	}
 	return res, nil
 }
+
+// Range scans the commits reachable from head and not from base (a
+// revision each; base may be empty), as a CI job scans a push or a pull
+// request: each secret at the commit of the range that introduced it.
+func Range(ctx context.Context, path string, det Detector, base, head string, opts Options) (*Result, error) {
+	start := time.Now()
+	opts = opts.withDefaults()
+	repo, err := gitsrc.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	tip, err := repo.Commit(ctx, head)
+	if err != nil {
+		return nil, err
+	}
+	var exclude []string
+	if base != "" {
+		id, err := repo.Commit(ctx, base)
+		if err != nil {
+			return nil, err
+		}
+		exclude = append(exclude, id)
+	}
+	return scanAdded(ctx, repo, det, []gitsrc.Tip{{Ref: head, ID: tip, Type: "commit"}}, exclude, nil, opts, start)
+}

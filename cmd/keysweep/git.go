@@ -139,6 +139,7 @@ func (r scanRun) run(cmd *cobra.Command, s *streams) error {
 func newGitCmd(s *streams) *cobra.Command {
 	o := &scanOptions{}
 	var allOccurrences bool
+	var rangeSpec string
 	cmd := &cobra.Command{
 		Use:   "git [PATH]",
 		Short: "Scan the full history of every ref of a git repository",
@@ -161,6 +162,13 @@ same for --ignore-file and .keysweepignore.`,
 				read:  gitFile(cmd.Context(), path),
 				extra: func(opts *scanner.Options) { opts.AllOccurrences = allOccurrences },
 				scan: func(ctx context.Context, det scanner.Detector, opts scanner.Options) (*scanner.Result, error) {
+					if rangeSpec != "" {
+						base, head, _ := strings.Cut(rangeSpec, "..")
+						if head == "" {
+							head = "HEAD"
+						}
+						return scanner.Range(ctx, path, det, base, head, opts)
+					}
 					return scanner.Git(ctx, path, det, opts)
 				},
 			}.run(cmd, s)
@@ -168,6 +176,7 @@ same for --ignore-file and .keysweepignore.`,
 	}
 	o.bindScan(cmd, "blobs")
 	cmd.Flags().BoolVar(&allOccurrences, "all-occurrences", false, "report every commit and path where a secret appears")
+	cmd.Flags().StringVar(&rangeSpec, "range", "", "scan only the commits of `BASE..HEAD` (reachable from HEAD, not from BASE; BASE alone means BASE..HEAD), as for a push or pull request in CI")
 	return cmd
 }
 

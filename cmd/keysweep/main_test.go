@@ -212,3 +212,42 @@ func TestVersion(t *testing.T) {
 		t.Errorf("exit %d, stdout %q", code, out)
 	}
 }
+
+func TestGitRange(t *testing.T) {
+	t.Parallel()
+	r := gittest.New(t)
+	r.Write("old.env", "TOKEN="+tokA+"\n")
+	base := r.Commit("old secret, before the range")
+	r.Git("checkout", "-q", "-b", "feature")
+	r.Write("new.env", "TOKEN="+tokB+"\n")
+	r.Commit("the pull request")
+	r.Git("checkout", "-q", "main")
+	r.Write("other.env", "TOKEN="+tokC+"\n")
+	r.Commit("on main only")
+
+	code, out, errOut := runCLI(t, "git", r.Dir, "--range", base+"..feature", "--format", "json")
+	if code != exitFindings || !cmp.Equal(paths(t, out), []string{"new.env"}) {
+		t.Errorf("range: exit %d %v\n%s", code, paths(t, out), errOut)
+	}
+	if !strings.Contains(errOut, "scanned 1 commits") {
+		t.Errorf("summary: %s", errOut)
+	}
+	code, out, _ = runCLI(t, "git", r.Dir, "--range", "feature", "--format", "json")
+	if code != exitFindings || !cmp.Equal(paths(t, out), []string{"other.env"}) {
+		t.Errorf("BASE alone means BASE..HEAD: exit %d %v", code, paths(t, out))
+	}
+	code, _, errOut = runCLI(t, "git", r.Dir, "--range", "nope..HEAD")
+	if code != exitError || !strings.Contains(errOut, `"nope" does not name a commit`) {
+		t.Errorf("bad range: exit %d %s", code, errOut)
+	}
+}
+
+func TestCompletion(t *testing.T) {
+	t.Parallel()
+	for shell, want := range map[string]string{"bash": "__start_keysweep", "zsh": "#compdef keysweep", "fish": "complete -c keysweep"} {
+		code, out, errOut := runCLI(t, "completion", shell)
+		if code != exitClean || !strings.Contains(out, want) {
+			t.Errorf("completion %s: exit %d, %d bytes, %s", shell, code, len(out), errOut)
+		}
+	}
+}

@@ -133,3 +133,13 @@ func (r *Repo) RemoteTips(ctx context.Context, remote string) ([]string, error) 
 	}
 	return strings.Fields(string(out)), nil
 }
+
+// Commit resolves rev (a branch, tag, id or any git revision) to the id
+// of the commit it names.
+func (r *Repo) Commit(ctx context.Context, rev string) (string, error) {
+	out, err := r.output(ctx, "rev-parse", "--verify", "--quiet", "--end-of-options", rev+"^{commit}")
+	if err != nil {
+		return "", fmt.Errorf("%q does not name a commit of the repository", rev)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
