@@ -43,7 +43,7 @@ measure() {
 
 row() { printf '| %-40s | %7s s | %7s s | %6s MB | %6s | %8s |\n' "$@"; }
 count() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d))' "$1" 2>/dev/null || echo "?"; }
-jsonl_count() { grep -c . "$1" 2>/dev/null || echo 0; }
+jsonl_count() { wc -l <"$1" | tr -d ' '; }
 
 echo "repository: $repo ($(git --git-dir "$repo" rev-list --all | wc -l) commits, $(git --git-dir "$repo" for-each-ref | wc -l) refs)"
 printf '| %-40s | %9s | %9s | %9s | %6s | %8s |\n' command wall cpu "peak RSS" ratio findings
@@ -59,6 +59,12 @@ if [ -n "$gitleaks" ]; then
   row "gitleaks git ($("$gitleaks" version 2>/dev/null | head -1))" "$w" "$c" "$r" "$(ratio "$w")" "$(count "$work/gl.json")"
 fi
 if [ -n "$trufflehog" ]; then
-  read -r w c r < <(measure sh -c "\"$trufflehog\" git \"file://$repo\" --no-verification --json --no-update >\"$work/th.jsonl\"")
+  # trufflehog wants a repository with a work tree and an index: a copy of
+  # every ref of REPO with HEAD checked out (it clones it again itself).
+  git init -q -b keysweep-bench-none "$work/th"
+  git -C "$work/th" fetch -q "$repo" '+refs/*:refs/*'
+  git -C "$work/th" symbolic-ref HEAD "$(git --git-dir "$repo" symbolic-ref HEAD)"
+  git -C "$work/th" reset -q --hard
+  read -r w c r < <(measure sh -c "\"$trufflehog\" git \"file://$work/th\" --no-verification --json --no-update >\"$work/th.jsonl\"")
   row "trufflehog git --no-verification" "$w" "$c" "$r" "$(ratio "$w")" "$(jsonl_count "$work/th.jsonl")"
 fi
