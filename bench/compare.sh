@@ -23,23 +23,8 @@ go build -o "$work/keysweep" ./cmd/keysweep
 gitleaks=${GITLEAKS:-$(command -v gitleaks || true)}
 trufflehog=${TRUFFLEHOG:-$(command -v trufflehog || true)}
 
-# measure CMD...: prints "wall cpu rss_mb" of the fastest run.
-measure() {
-  local best="" out tmp=$work/time.txt
-  "$@" >/dev/null 2>&1 || true
-  for _ in $(seq "$runs"); do
-    /usr/bin/time -v -o "$tmp" "$@" >/dev/null 2>&1 || true
-    out=$(cat "$tmp")
-    local wall cpu rss
-    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; print s}' <<<"$out")
-    cpu=$(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {printf "%.2f", u+s}' <<<"$out")
-    rss=$(awk -F': ' '/Maximum resident/ {printf "%.0f", $2/1024}' <<<"$out")
-    if [ -z "$best" ] || awk -v a="$wall" -v b="${best%% *}" 'BEGIN{exit !(a<b)}'; then
-      best="$wall $cpu $rss"
-    fi
-  done
-  echo "$best"
-}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 row() { printf '| %-40s | %7s s | %7s s | %6s MB | %6s | %8s |\n' "$@"; }
 count() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(len(d))' "$1" 2>/dev/null || echo "?"; }

@@ -17,26 +17,10 @@ command -v /usr/bin/time >/dev/null || { echo "bench: needs /usr/bin/time (apt-g
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 bin=$work/keysweep
-tmp=$work/time.txt
 go build -o "$bin" ./cmd/keysweep
 
-# measure NAME CMD...: prints "wall cpu rss_mb" of the fastest run.
-measure() {
-  local best="" out
-  "$@" >/dev/null 2>&1 || true
-  for _ in $(seq "$runs"); do
-    /usr/bin/time -v -o "$tmp" "$@" >/dev/null 2>&1 || true
-    out=$(cat "$tmp")
-    local wall cpu rss
-    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; print s}' <<<"$out")
-    cpu=$(awk -F': ' '/User time/ {u=$2} /System time/ {s=$2} END {printf "%.2f", u+s}' <<<"$out")
-    rss=$(awk -F': ' '/Maximum resident/ {printf "%.0f", $2/1024}' <<<"$out")
-    if [ -z "$best" ] || awk -v a="$wall" -v b="${best%% *}" 'BEGIN{exit !(a<b)}'; then
-      best="$wall $cpu $rss"
-    fi
-  done
-  echo "$best"
-}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 commits=$(git --git-dir "$repo" rev-list --all | wc -l)
 read -r bw bc br < <(measure git --git-dir "$repo" cat-file --batch-all-objects --batch)

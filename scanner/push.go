@@ -85,16 +85,12 @@ func Push(ctx context.Context, path string, det Detector, updates []Update, opts
 			tips = append(tips, gitsrc.Tip{Ref: u.Ref, ID: u.New})
 		}
 	}
-	if len(tips) == 0 {
-		return &Result{Stats: Stats{Duration: time.Since(start)}}, nil
-	}
-	repo, err := gitsrc.Open(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	tips, err = repo.Resolve(ctx, tips)
+	repo, tips, err := openTips(ctx, path, tips)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrIncomplete, err)
+	}
+	if repo == nil {
+		return &Result{Stats: Stats{Duration: time.Since(start)}}, nil
 	}
 	if repo.Quarantined() {
 		return scanQuarantine(ctx, repo, det, tips, opts, start)
@@ -156,6 +152,23 @@ func scanQuarantine(ctx context.Context, repo *gitsrc.Repo, det Detector, tips [
 	return scanAdded(ctx, repo, det, pushed, boundary, func(ctx context.Context, blobs []gitsrc.Blob) ([]gitsrc.Blob, error) {
 		return newBlobs(ctx, repo, blobs, objects)
 	}, opts, start)
+}
+
+// openTips opens the repository at path and resolves tips there; with no
+// tips it returns a nil repository: there is nothing to scan.
+func openTips(ctx context.Context, path string, tips []gitsrc.Tip) (*gitsrc.Repo, []gitsrc.Tip, error) {
+	if len(tips) == 0 {
+		return nil, nil, nil
+	}
+	repo, err := gitsrc.Open(ctx, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	tips, err = repo.Resolve(ctx, tips)
+	if err != nil {
+		return nil, nil, err
+	}
+	return repo, tips, nil
 }
 
 // blobFilter keeps the blobs of a walk that need scanning.
@@ -255,16 +268,12 @@ func Outgoing(ctx context.Context, path string, det Detector, remote string, ref
 			theirs = append(theirs, r.RemoteID)
 		}
 	}
-	if len(tips) == 0 {
+	repo, tips, err := openTips(ctx, path, tips)
+	if err != nil {
+		return nil, err
+	}
+	if repo == nil {
 		return &Result{Stats: Stats{Duration: time.Since(start)}}, nil
-	}
-	repo, err := gitsrc.Open(ctx, path)
-	if err != nil {
-		return nil, err
-	}
-	tips, err = repo.Resolve(ctx, tips)
-	if err != nil {
-		return nil, err
 	}
 	exclude, err := repo.RemoteTips(ctx, remote)
 	if err != nil {
