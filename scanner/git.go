@@ -76,13 +76,9 @@ type job struct {
 func Git(ctx context.Context, path string, det Detector, opts Options) (*Result, error) {
 	start := time.Now()
 	opts = opts.withDefaults()
-	repo, err := gitsrc.Open(ctx, path)
+	repo, tips, err := openRefs(ctx, path)
 	if err != nil {
 		return nil, err
-	}
-	tips, err := repo.Tips(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list refs: %w", err)
 	}
 	var walk gitsrc.WalkStats
 	c, err := scanBlobs(ctx, repo, det, opts, func(ctx context.Context, emit func(gitsrc.Blob) error) error {
@@ -110,6 +106,19 @@ func Git(ctx context.Context, path string, det Detector, opts Options) (*Result,
 		return res, fmt.Errorf("%w: %d objects are missing or unreadable (a partial clone, or a damaged repository: see git fsck); rerun with --allow-missing to scan what is present", ErrIncomplete, n)
 	}
 	return res, nil
+}
+
+// openRefs opens the repository at path and lists what its refs point at.
+func openRefs(ctx context.Context, path string) (*gitsrc.Repo, []gitsrc.Tip, error) {
+	repo, err := gitsrc.Open(ctx, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	tips, err := repo.Tips(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list refs: %w", err)
+	}
+	return repo, tips, nil
 }
 
 func (o Options) withDefaults() Options {

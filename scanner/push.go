@@ -27,23 +27,35 @@ func isZeroID(id string) bool { return strings.Trim(id, "0") == "" }
 // standard input.
 func ParseUpdates(r io.Reader) ([]Update, error) {
 	var updates []Update
+	err := readHookLines(r, "ref update", "<old-id> <new-id> <ref>", 3, func(f []string) bool {
+		if !isObjectID(f[0]) || !isObjectID(f[1]) || len(f[0]) != len(f[1]) || f[2] == "" {
+			return false
+		}
+		updates = append(updates, Update{Old: f[0], New: f[1], Ref: f[2]})
+		return true
+	})
+	return updates, err
+}
+
+// readHookLines reads the lines git writes to a hook's standard input,
+// each of n space-separated fields (the last one taking the rest), and
+// hands them to take, which says whether the line is well formed.
+func readHookLines(r io.Reader, what, shape string, n int, take func([]string) bool) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	for n := 1; sc.Scan(); n++ {
+	for i := 1; sc.Scan(); i++ {
 		line := strings.TrimSuffix(sc.Text(), "\r")
 		if line == "" {
 			continue
 		}
-		f := strings.SplitN(line, " ", 3)
-		if len(f) != 3 || !isObjectID(f[0]) || !isObjectID(f[1]) || len(f[0]) != len(f[1]) || f[2] == "" {
-			return nil, fmt.Errorf("ref update line %d: want \"<old-id> <new-id> <ref>\", got %q", n, truncate(line, 100))
+		if f := strings.SplitN(line, " ", n); len(f) != n || !take(f) {
+			return fmt.Errorf("%s line %d: want %q, got %q", what, i, shape, truncate(line, 100))
 		}
-		updates = append(updates, Update{Old: f[0], New: f[1], Ref: f[2]})
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read ref updates: %w", err)
+		return fmt.Errorf("read %ss: %w", what, err)
 	}
-	return updates, nil
+	return nil
 }
 
 // isObjectID reports whether s is a full SHA-1 or SHA-256 object id.
@@ -232,23 +244,14 @@ type PushRef struct {
 // input.
 func ParsePushRefs(r io.Reader) ([]PushRef, error) {
 	var refs []PushRef
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSuffix(sc.Text(), "\r")
-		if line == "" {
-			continue
-		}
-		f := strings.Split(line, " ")
-		if len(f) != 4 || !isObjectID(f[1]) || !isObjectID(f[3]) {
-			return nil, fmt.Errorf("pushed ref line %d: want \"<local-ref> <local-id> <remote-ref> <remote-id>\", got %q", n, truncate(line, 100))
+	err := readHookLines(r, "pushed ref", "<local-ref> <local-id> <remote-ref> <remote-id>", 4, func(f []string) bool {
+		if !isObjectID(f[1]) || !isObjectID(f[3]) {
+			return false
 		}
 		refs = append(refs, PushRef{LocalRef: f[0], LocalID: f[1], RemoteRef: f[2], RemoteID: f[3]})
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read pushed refs: %w", err)
-	}
-	return refs, nil
+		return true
+	})
+	return refs, err
 }
 
 // Outgoing scans what a push from the repository at path adds to remote:

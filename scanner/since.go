@@ -2,7 +2,6 @@ package scanner
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/keysweep/keysweep/scanner/gitsrc"
@@ -17,13 +16,9 @@ import (
 func Since(ctx context.Context, path string, det Detector, since []string, seen func(id string) bool, opts Options) (*Result, error) {
 	start := time.Now()
 	opts = opts.withDefaults()
-	repo, err := gitsrc.Open(ctx, path)
+	repo, tips, err := openRefs(ctx, path)
 	if err != nil {
 		return nil, err
-	}
-	tips, err := repo.Tips(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list refs: %w", err)
 	}
 	present, err := repo.Known(ctx, since)
 	if err != nil {

@@ -45,6 +45,14 @@ func (s *gitServer) hook(args ...string) {
 	writeFile(s.t, filepath.Join(s.bare.Dir, "hooks", "pre-receive"), "#!/bin/sh\n"+line+"\n", 0o755)
 }
 
+// seed pushes a first, clean commit to main.
+func (s *gitServer) seed() {
+	s.t.Helper()
+	s.client.Write("README.md", "# app\n")
+	s.client.Commit("init")
+	s.accepted("main")
+}
+
 // accepted pushes and expects the push to go through.
 func (s *gitServer) accepted(args ...string) string {
 	s.t.Helper()
@@ -168,9 +176,7 @@ func TestPreReceiveEarlierCommitOfAPush(t *testing.T) {
 	s := newGitServer(t)
 	s.hook()
 	c := s.client
-	c.Write("README.md", "# app\n")
-	c.Commit("init")
-	s.accepted("main")
+	s.seed()
 	c.Write("ci.yml", "env:\n  GITHUB_TOKEN: "+tokA+"\n")
 	leak := c.Commit("ci")
 	c.Write("ci.yml", "env:\n  GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}\n")
@@ -243,9 +249,7 @@ func TestPreReceiveTags(t *testing.T) {
 	s := newGitServer(t)
 	s.hook()
 	c := s.client
-	c.Write("README.md", "# app\n")
-	c.Commit("init")
-	s.accepted("main")
+	s.seed()
 	// Commits on no branch, reachable only from the tags pushed.
 	c.Git("checkout", "-q", "--detach")
 	c.Write("release.env", "NPM_TOKEN="+tokD+"\n")
@@ -266,9 +270,7 @@ func TestPreReceiveBypass(t *testing.T) {
 	s := newGitServer(t)
 	s.hook()
 	c := s.client
-	c.Write("README.md", "# app\n")
-	c.Commit("init")
-	s.accepted("main")
+	s.seed()
 	c.Write("test/fixtures/token.txt", tokA+"\n")
 	c.Write("deploy.sh", "export GITHUB_TOKEN="+tokB+"\n")
 	leak := c.Commit("fixtures")
@@ -341,9 +343,7 @@ func TestPreReceiveOperatorConfig(t *testing.T) {
 	t.Parallel()
 	s := newGitServer(t)
 	c := s.client
-	c.Write("README.md", "# app\n")
-	c.Commit("init")
-	s.accepted("main")
+	s.seed()
 
 	ops := t.TempDir()
 	ignore := filepath.Join(ops, "ignore")
@@ -391,9 +391,7 @@ func TestPreReceiveTimeout(t *testing.T) {
 	t.Parallel()
 	s := newGitServer(t)
 	c := s.client
-	c.Write("README.md", "# app\n")
-	c.Commit("init")
-	s.accepted("main")
+	s.seed()
 	c.Write("app.env", "TOKEN="+tokE+"\n")
 	c.Commit("app")
 
