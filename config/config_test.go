@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/keysweep/keysweep/detectors"
+	"github.com/keysweep/keysweep/report"
 )
 
 func TestParseErrors(t *testing.T) {
@@ -243,4 +244,79 @@ func FuzzParseIgnores(f *testing.F) {
 			ig.Expired()
 		}
 	})
+}
+
+// Ignore files and baselines written before fingerprints were salted and
+// slow keep suppressing the same secrets.
+func TestLegacyFingerprintsStillSuppress(t *testing.T) {
+	t.Parallel()
+	const rule, secret, path = "generic-secret", "s3cr3t-value-1", "app/settings.py"
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	old, fp := report.LegacyFingerprint(rule, "", secret), report.Fingerprint(rule, "", secret)
+	other := "other-secret-value"
+	otherFP, otherOld := report.Fingerprint(rule, "", other), report.LegacyFingerprint(rule, "", other)
+
+	dir := t.TempDir()
+	ignoreFile := filepath.Join(dir, IgnoreFileName)
+	if err := os.WriteFile(ignoreFile, []byte(old+" a value of the tutorial, not a secret\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	baseFile := filepath.Join(dir, "baseline.json")
+	base := `[{"rule_id":"` + rule + `","description":"d","secret":"s3*****","commit":"c","path":"` + path +
+		`","line":1,"column":1,"author":"","email":"","date":"","fingerprint":"` + old + `"}]`
+	if err := os.WriteFile(baseFile, []byte(base), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ig, err := LoadIgnores(ignoreFile, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := LoadBaseline(baseFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name string
+		sup  *Suppressor
+		fp   string
+		old  []string
+		want bool
+		by   string
+	}{
+		{"old ignore", &Suppressor{Ignores: ig}, fp, []string{old}, false, ByIgnore},
+		{"old baseline", &Suppressor{Baseline: b}, fp, []string{old}, false, ByBaseline},
+		{"other secret", &Suppressor{Ignores: ig, Baseline: b}, otherFP, []string{otherOld}, true, ""},
+		{"new fingerprint only", &Suppressor{Baseline: b}, fp, nil, true, ""},
+	}
+	for _, tt := range tests {
+		if got := tt.sup.Keep(rule, path, "c", tt.fp, tt.old...); got != tt.want {
+			t.Errorf("%s: Keep = %v, want %v", tt.name, got, tt.want)
+		}
+		if tt.by != "" && tt.sup.Counts[tt.by] != 1 {
+			t.Errorf("%s: counts = %v, want one %s", tt.name, tt.sup.Counts, tt.by)
+		}
+	}
+
+	// The ignore was used, and is named with its new fingerprint so that
+	// the file can be moved off the old one.
+	if u := ig.Unused(); len(u) != 0 {
+		t.Errorf("unused = %+v", u)
+	}
+	if l := ig.Legacy(); len(l) != 1 || l[0].Fingerprint != old || l[0].Replacement != fp || l[0].Line != 1 {
+		t.Errorf("legacy = %+v, want the ignore of %s to be replaced by %s", l, old, fp)
+	}
+
+	// An ignore file that has the new fingerprint as well: both are used,
+	// neither is legacy once the new one matched.
+	both, err := ParseIgnores("f", []byte(old+" old\n"+fp+" new\n"), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !both.Match(fp, old) {
+		t.Error("Match of a secret ignored twice = false")
+	}
+	if u, l := both.Unused(), both.Legacy(); len(u) != 0 || len(l) != 0 {
+		t.Errorf("unused = %+v, legacy = %+v", u, l)
+	}
 }

@@ -22,7 +22,10 @@ type Ignore struct {
 	// Expires is the first day the ignore no longer applies (zero: never).
 	Expires time.Time
 	Line    int
-	used    bool
+	// Replacement is the fingerprint that replaces this one, when it is a
+	// legacy fingerprint (report.LegacyFingerprint) that matched a finding.
+	Replacement string
+	used        bool
 }
 
 // Ignores are the entries of an ignore file.
@@ -94,18 +97,34 @@ func (e *Ignore) expired(now time.Time) bool {
 	return !e.Expires.IsZero() && !now.Before(e.Expires)
 }
 
-// Match reports whether fingerprint is ignored (and not expired), and
-// remembers that the ignore was used.
-func (ig *Ignores) Match(fingerprint string) bool {
+// Match reports whether a finding with fingerprint is ignored (and not
+// expired), and remembers which ignores were used. legacy are the
+// finding's fingerprints in older schemes (report.LegacyFingerprint),
+// which ignore files written before it still hold.
+func (ig *Ignores) Match(fingerprint string, legacy ...string) bool {
 	if ig == nil {
 		return false
 	}
-	e, ok := ig.entries[fingerprint]
-	if !ok {
-		return false
+	ignored := false
+	current, hasCurrent := ig.entries[fingerprint]
+	if hasCurrent {
+		current.used = true
+		ignored = !current.expired(ig.now)
 	}
-	e.used = true
-	return !e.expired(ig.now)
+	for _, fp := range legacy {
+		e, ok := ig.entries[fp]
+		if !ok || e == current {
+			continue
+		}
+		e.used = true
+		if !hasCurrent {
+			// Name the fingerprint to write instead, unless the file
+			// holds it already.
+			e.Replacement = fingerprint
+		}
+		ignored = ignored || !e.expired(ig.now)
+	}
+	return ignored
 }
 
 // Unused returns the ignores that matched no finding.
@@ -137,6 +156,23 @@ func (ig *Ignores) Expired() []*Ignore {
 	return out
 }
 
+// Legacy returns the ignores that matched a finding by its legacy
+// fingerprint: each names its Replacement, the fingerprint to write in
+// the file instead, since a legacy fingerprint is a fast hash of the
+// secret (see report.Fingerprint).
+func (ig *Ignores) Legacy() []*Ignore {
+	if ig == nil {
+		return nil
+	}
+	var out []*Ignore
+	for _, e := range ig.order {
+		if e.Replacement != "" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // Baseline holds the findings of an earlier report, by fingerprint and path.
 type Baseline map[[2]string]bool
 
@@ -158,7 +194,17 @@ func LoadBaseline(path string) (Baseline, error) {
 	return b, nil
 }
 
-// Has reports whether the baseline holds the same secret at the same path.
-func (b Baseline) Has(fingerprint, path string) bool {
-	return b[[2]string{fingerprint, path}]
+// Has reports whether the baseline holds the same secret at the same
+// path. legacy are the finding's fingerprints in older schemes, which
+// baselines written before hold.
+func (b Baseline) Has(fingerprint, path string, legacy ...string) bool {
+	if b[[2]string{fingerprint, path}] {
+		return true
+	}
+	for _, fp := range legacy {
+		if b[[2]string{fp, path}] {
+			return true
+		}
+	}
+	return false
 }

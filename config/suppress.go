@@ -20,7 +20,10 @@ type Suppressor struct {
 }
 
 // Keep reports whether a finding is to be reported, counting it if not.
-func (s *Suppressor) Keep(rule, path, commit, fingerprint string) bool {
+// fingerprint is the finding's report.Fingerprint; legacy are its
+// fingerprints in older schemes (report.LegacyFingerprint), so that ignore
+// files and baselines written before still suppress it.
+func (s *Suppressor) Keep(rule, path, commit, fingerprint string, legacy ...string) bool {
 	if s == nil {
 		return true
 	}
@@ -28,9 +31,9 @@ func (s *Suppressor) Keep(rule, path, commit, fingerprint string) bool {
 	switch {
 	case s.Filter.Allows(rule, path, commit):
 		reason = ByAllowlist
-	case s.Ignores.Match(fingerprint):
+	case s.Ignores.Match(fingerprint, legacy...):
 		reason = ByIgnore
-	case s.Baseline.Has(fingerprint, path):
+	case s.Baseline.Has(fingerprint, path, legacy...):
 		reason = ByBaseline
 	default:
 		return true

@@ -16,22 +16,32 @@ type Refusal struct {
 	Refs []string
 	// MaxShown limits how many findings are listed; the rest are counted.
 	MaxShown int
+	// Unbuilt counts findings beyond those given, not built for output
+	// (building costs a fingerprint each): they are counted, not listed.
+	Unbuilt int
 	// Bypass returns the lines that explain how to let the push through
 	// when a finding is a false positive, given the fingerprints shown.
 	Bypass func(fingerprints []string) []string
 }
 
 // WriteRefusal writes the message for findings (built for output, so
-// already redacted) to w.
+// already redacted) to w. What comes from the pushed content is escaped:
+// git relays the message to the pusher's terminal, and whoever wrote the
+// commits need not be the one who pushes them.
 func WriteRefusal(w io.Writer, fs []Finding, r Refusal) error {
 	var b strings.Builder
+	total := len(fs) + r.Unbuilt
 	noun := "secrets"
-	if len(fs) == 1 {
+	if total == 1 {
 		noun = "secret"
 	}
-	fmt.Fprintf(&b, "\n%s: it adds %d %s", r.Title, len(fs), noun)
+	fmt.Fprintf(&b, "\n%s: it adds %d %s", Escape(r.Title), total, noun)
 	if len(r.Refs) > 0 {
-		fmt.Fprintf(&b, " (%s)", strings.Join(r.Refs, ", "))
+		refs := make([]string, len(r.Refs))
+		for i, ref := range r.Refs {
+			refs[i] = Escape(ref)
+		}
+		fmt.Fprintf(&b, " (%s)", strings.Join(refs, ", "))
 	}
 	b.WriteString("\n")
 	shown := fs
@@ -41,6 +51,7 @@ func WriteRefusal(w io.Writer, fs []Finding, r Refusal) error {
 	var prints []string
 	seen := make(map[string]bool)
 	for _, f := range shown {
+		f := escapeFinding(f)
 		fmt.Fprintf(&b, "\n  %s  %s\n", f.RuleID, f.Description)
 		if f.Commit != "" {
 			fmt.Fprintf(&b, "    commit       %s", shortID(f.Commit))
@@ -49,7 +60,7 @@ func WriteRefusal(w io.Writer, fs []Finding, r Refusal) error {
 			}
 			b.WriteString("\n")
 		}
-		fmt.Fprintf(&b, "    location     %s:%d", f.Path, f.Line)
+		fmt.Fprintf(&b, "    location     %s:%d", Location(f), f.Line)
 		if f.Decoded != "" {
 			fmt.Fprintf(&b, " (decoded from %s)", f.Decoded)
 		}
@@ -65,7 +76,7 @@ func WriteRefusal(w io.Writer, fs []Finding, r Refusal) error {
 			prints = append(prints, f.Fingerprint)
 		}
 	}
-	if n := len(fs) - len(shown); n > 0 {
+	if n := total - len(shown); n > 0 {
 		fmt.Fprintf(&b, "\n  ... and %d more not shown\n", n)
 	}
 	b.WriteString(`
@@ -81,7 +92,7 @@ How to fix it:
 		if lines := r.Bypass(prints); len(lines) > 0 {
 			b.WriteString("\nIf a finding is a false positive or a harmless test value:\n")
 			for _, line := range lines {
-				b.WriteString("  " + line + "\n")
+				b.WriteString("  " + Escape(line) + "\n")
 			}
 		}
 	}

@@ -5,8 +5,7 @@ package report
 
 import (
 	"bufio"
-	"crypto/sha256"
-	"encoding/hex"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -54,20 +53,16 @@ type Finding struct {
 	// Decoded says how the secret was decoded from the text at the
 	// location (base64, hex, percent; chained with +).
 	Decoded string `json:"decoded,omitempty"`
+	// Source is "commit-message" or "tag-message" for a secret found in a
+	// commit's or an annotated tag's message (path is then empty, and
+	// line counts lines of the message); absent for a file's content.
+	Source string `json:"source,omitempty"`
 	// TestPath marks a path under a test, testdata or fixtures directory
 	// (or a test file): a config allowlist can choose to ignore them.
 	TestPath bool `json:"test_path,omitempty"`
 
 	Verification *verify.Result      `json:"verification,omitempty"`
 	Remediation  *verify.Remediation `json:"remediation,omitempty"`
-}
-
-// Fingerprint identifies a secret found by a rule: the rule id and a hash
-// of the secret (with its key id, for AWS pairs). It does not depend on
-// commit, path or line, so an ignore survives rebases and moved lines.
-func Fingerprint(ruleID, keyID, secret string) string {
-	h := sha256.Sum256([]byte(keyID + "\x00" + secret))
-	return ruleID + ":" + hex.EncodeToString(h[:8])
 }
 
 // Redact hides a secret, keeping what identifies its kind: the header of
@@ -91,8 +86,14 @@ func Redact(s string) string {
 	return s[:keep] + "*****"
 }
 
-// Build turns scanner findings into findings as written.
+// Build turns scanner findings into findings as written. Each distinct
+// secret is fingerprinted once; a caller that also fingerprints them
+// elsewhere shares a Fingerprinter and calls its Build.
 func Build(fs []scanner.Finding, noRedact bool) []Finding {
+	return new(Fingerprinter).Build(fs, noRedact)
+}
+
+func build(fs []scanner.Finding, noRedact bool, fingerprint func(ruleID, keyID, secret string) string) []Finding {
 	out := make([]Finding, 0, len(fs))
 	for _, f := range fs {
 		o := Finding{
@@ -106,12 +107,13 @@ func Build(fs []scanner.Finding, noRedact bool) []Finding {
 			Author:       f.Author,
 			Email:        f.Email,
 			Date:         f.Date,
-			Fingerprint:  Fingerprint(f.RuleID, f.KeyID, f.Secret),
+			Fingerprint:  fingerprint(f.RuleID, f.KeyID, f.Secret),
 			Blob:         f.BlobID,
 			KeyID:        f.KeyID,
 			SessionToken: f.SessionToken,
 			Canary:       f.Canary,
 			Decoded:      f.Decoded,
+			Source:       f.Source,
 			TestPath:     IsTestPath(f.Path),
 			Verification: f.Verification,
 			Remediation:  f.Remediation,
@@ -144,6 +146,24 @@ func WriteFindings(w io.Writer, out []Finding, opts Options) error {
 	switch opts.Format {
 	case "", "text":
 		return writeText(w, out, opts.Color)
+	case "json", "jsonl", "sarif":
+		var buf bytes.Buffer
+		if err := writeJSON(&buf, out, opts); err != nil {
+			return err
+		}
+		_, err := w.Write(escapeJSON(buf.Bytes()))
+		return err
+	case "csv":
+		return writeCSV(w, out)
+	default:
+		return fmt.Errorf("unknown format %q (want one of %s)", opts.Format, strings.Join(Formats, ", "))
+	}
+}
+
+// writeJSON writes the formats that encoding/json escapes; WriteFindings
+// escapes what it leaves.
+func writeJSON(w io.Writer, out []Finding, opts Options) error {
+	switch opts.Format {
 	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -156,12 +176,8 @@ func WriteFindings(w io.Writer, out []Finding, opts Options) error {
 			}
 		}
 		return nil
-	case "sarif":
-		return writeSARIF(w, out, opts.Version)
-	case "csv":
-		return writeCSV(w, out)
 	default:
-		return fmt.Errorf("unknown format %q (want one of %s)", opts.Format, strings.Join(Formats, ", "))
+		return writeSARIF(w, out, opts.Version)
 	}
 }
 
@@ -182,6 +198,7 @@ func writeText(w io.Writer, fs []Finding, color bool) error {
 	}
 	var b strings.Builder
 	for i, f := range fs {
+		f := escapeFinding(f)
 		if i > 0 {
 			b.WriteString("\n")
 		}
@@ -206,7 +223,7 @@ func writeText(w io.Writer, fs []Finding, color bool) error {
 		if r := f.Remediation; r != nil {
 			fmt.Fprintf(&b, "  Remediation: %s\n", describeRemediation(r))
 		}
-		fmt.Fprintf(&b, "  Location:    %s:%d:%d", f.Path, f.Line, f.Column)
+		fmt.Fprintf(&b, "  Location:    %s:%d:%d", Location(f), f.Line, f.Column)
 		if f.Decoded != "" {
 			fmt.Fprintf(&b, "  (decoded from %s)", f.Decoded)
 		}
@@ -345,4 +362,16 @@ func HumanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// Location names where a finding is, for people: its path, or the
+// message it is in.
+func Location(f Finding) string {
+	switch f.Source {
+	case "commit-message":
+		return "commit message"
+	case "tag-message":
+		return "tag message"
+	}
+	return f.Path
 }

@@ -201,6 +201,7 @@ func writeCSV(w io.Writer, fs []Finding) error {
 		return err
 	}
 	for _, f := range fs {
+		f := escapeFinding(f)
 		account, status, arn, action := "", "", "", ""
 		if f.AccountID != nil {
 			account = *f.AccountID
@@ -225,7 +226,8 @@ func writeCSV(w io.Writer, fs []Finding) error {
 }
 
 // csvSafe keeps a spreadsheet from reading a cell as a formula: commit
-// authors and paths come from whoever pushed them.
+// authors and paths come from whoever pushed them. (Control characters
+// are escaped before, so that a CSV file shown on a terminal is harmless.)
 func csvSafe(s string) string {
 	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
 		return "'" + s

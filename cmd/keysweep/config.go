@@ -44,6 +44,9 @@ type scanSetup struct {
 	sup    *config.Suppressor
 	// sources names the configuration and ignore files in use.
 	sources []string
+	// fp computes each secret's fingerprint once (a memory-hard hash)
+	// for filtering, reporting and auditing alike.
+	fp report.Fingerprinter
 }
 
 // setup loads the configuration: --config, else the repository's own file
@@ -111,8 +114,19 @@ func (o *configOptions) setup(read repoFile) (*scanSetup, error) {
 // filter drops suppressed findings.
 func (s *scanSetup) filter(fs []scanner.Finding) []scanner.Finding {
 	out := fs[:0]
+	// Fingerprints cost a memory-hard hash each: only ignores and
+	// baselines need them.
+	needFP := s.sup.Ignores != nil || len(s.sup.Baseline) > 0
 	for _, f := range fs {
-		if s.sup.Keep(f.RuleID, f.Path, f.Commit, report.Fingerprint(f.RuleID, f.KeyID, f.Secret)) {
+		if !needFP {
+			if s.sup.Keep(f.RuleID, f.Path, f.Commit, "") {
+				out = append(out, f)
+			}
+			continue
+		}
+		// Ignores and baselines written before fingerprints were hashed
+		// slowly name the old form.
+		if s.sup.Keep(f.RuleID, f.Path, f.Commit, s.fp.Fingerprint(f.RuleID, f.KeyID, f.Secret), report.LegacyFingerprint(f.RuleID, f.KeyID, f.Secret)) {
 			out = append(out, f)
 		}
 	}
@@ -139,7 +153,10 @@ func (s *scanSetup) printSummary(w io.Writer, inline int64) {
 		fmt.Fprintf(w, "keysweep: %s:%d: ignore of %s expired on %s: reported again\n", s.sup.Ignores.Source, e.Line, e.Fingerprint, e.Expires.Format("2006-01-02"))
 	}
 	for _, e := range s.sup.Ignores.Unused() {
-		fmt.Fprintf(w, "keysweep: %s:%d: unused ignore of %s (%s)\n", s.sup.Ignores.Source, e.Line, e.Fingerprint, e.Reason)
+		fmt.Fprintf(w, "keysweep: %s:%d: unused ignore of %s (%s)\n", s.sup.Ignores.Source, e.Line, report.Escape(e.Fingerprint), report.Escape(e.Reason))
+	}
+	for _, e := range s.sup.Ignores.Legacy() {
+		fmt.Fprintf(w, "keysweep: %s:%d: ignore of %s uses an old fingerprint, a fast hash of the secret: replace it with %s\n", s.sup.Ignores.Source, e.Line, e.Fingerprint, e.Replacement)
 	}
 }
 
