@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"net/url"
 	"sort"
 	"strings"
@@ -13,14 +14,30 @@ import (
 // Secrets hide in encoded text: base64 in Kubernetes secrets and CI
 // variables, hex in dumps, percent-encoding in URLs and form bodies. Runs
 // of such text are decoded, and when the result is text it is scanned
-// again, its matches pointing at the encoded run.
+// again, its matches pointing at the encoded run. A run may be wrapped
+// over lines (base64 at 76 columns, `xxd -p` at 60), hold an odd byte that
+// breaks its alignment, or be longer than one decoding: each is decoded
+// all the same, and what the per-blob budget leaves undecoded is counted,
+// never silently dropped.
 const (
 	maxDecodeDepth  = 2       // decoded text inside decoded text, no deeper
 	maxDecodedBytes = 4 << 20 // decoded bytes scanned per blob
 	minBase64Run    = 24
 	minHexRun       = 32
-	maxEncodedRun   = 256 << 10
+	// maxEncodedRun is the most encoded text decoded as one piece; a
+	// longer run is decoded in overlapping pieces of this size.
+	maxEncodedRun = 256 << 10
+	runOverlap    = 4 << 10
+	// maxResyncs bounds how often one run's decoding skips a bad byte
+	// and starts again.
+	maxResyncs = 8
 )
+
+// decodeBudget is what is left of the decoded bytes a blob may have
+// scanned, and how many runs went undecoded once it was spent.
+type decodeBudget struct {
+	left, skipped int
+}
 
 // encoded is a run of encoded text and what it decodes to.
 type encoded struct {
@@ -29,13 +46,14 @@ type encoded struct {
 	text       []byte
 }
 
-func (e *Engine) scanEncoded(path string, data []byte, depth int, budget *int, direct []Match) []Match {
+func (e *Engine) scanEncoded(path string, data []byte, depth int, budget *decodeBudget, direct []Match) []Match {
 	var out []Match
 	for _, enc := range findEncoded(data) {
-		if *budget <= 0 {
-			break
+		if budget.left <= 0 {
+			budget.skipped++
+			continue
 		}
-		*budget -= len(enc.text)
+		budget.left -= len(enc.text)
 		for _, m := range e.scan(path, enc.text, depth+1, budget) {
 			if overlapsSameRule(direct, m.RuleID, enc.start, enc.end) {
 				continue
@@ -121,20 +139,108 @@ func findEncoded(data []byte) []encoded {
 			j++
 		}
 		i = j
-		if j-start < minBase64Run || j-start > maxEncodedRun {
+		if j-start < minBase64Run {
 			continue
 		}
-		end := j
-		for end < n && end-j < 2 && data[end] == '=' {
-			end++
+		lines, end := wrappedRun(data, start, j)
+		i = end
+		run := joinLines(data, lines, end)
+		found := false
+		for _, piece := range pieces(len(run)) {
+			if text, how, ok := decodeRun(run[piece[0]:piece[1]]); ok {
+				out = append(out, encoded{start: start, end: end, how: how, text: text})
+				found = true
+			}
 		}
-		if text, how, ok := decodeRun(string(data[start:end])); ok {
-			out = append(out, encoded{start: start, end: end, how: how, text: text})
-			i = end
+		if found || len(lines) == 1 {
+			continue
+		}
+		// Not one value wrapped over lines: values on lines of their own.
+		for k, l := range lines {
+			e := l[1]
+			if k == len(lines)-1 {
+				e = end
+			}
+			if text, how, ok := decodeRun(string(data[l[0]:e])); ok && e-l[0] <= maxEncodedRun {
+				out = append(out, encoded{start: l[0], end: e, how: how, text: text})
+			}
 		}
 	}
 	if percent > 0 && percent < len(out) {
 		sort.SliceStable(out, func(a, b int) bool { return out[a].start < out[b].start })
+	}
+	return out
+}
+
+// wrappedRun finds the run of base64 or hex characters at start, and the
+// runs that continue it on the following lines (one line break, then the
+// same run of characters, as base64 and xxd wrap their output). It returns
+// each line's run and where the whole ends in data, after up to two '='
+// of padding.
+func wrappedRun(data []byte, start, k int) ([][2]int, int) {
+	n := len(data)
+	lines := [][2]int{{start, k}}
+	for {
+		// Another line continues the run only after a full-width line.
+		if k-start < minBase64Run {
+			break
+		}
+		next := k
+		if next < n && data[next] == '\r' {
+			next++
+		}
+		if next >= n || data[next] != '\n' {
+			break
+		}
+		next++
+		for next < n && (data[next] == ' ' || data[next] == '\t') {
+			next++
+		}
+		m := next
+		for m < n && runClass[data[m]] {
+			m++
+		}
+		if m == next || m < n && data[m] != '\n' && data[m] != '\r' && data[m] != '=' && m-next < minBase64Run {
+			break // not a continuation: a word, or code
+		}
+		start, k = next, m
+		lines = append(lines, [2]int{start, k})
+	}
+	end := lines[len(lines)-1][1]
+	for j := end; end < n && end-j < 2 && data[end] == '='; {
+		end++
+	}
+	return lines, end
+}
+
+// joinLines returns the characters of a wrapped run, without the line
+// breaks and indentation between its lines, padding included.
+func joinLines(data []byte, lines [][2]int, end int) string {
+	if len(lines) == 1 {
+		return string(data[lines[0][0]:end])
+	}
+	var b strings.Builder
+	for _, l := range lines {
+		b.Write(data[l[0]:l[1]])
+	}
+	b.Write(data[lines[len(lines)-1][1]:end])
+	return b.String()
+}
+
+// pieces splits a run of n characters into overlapping pieces of at most
+// maxEncodedRun, each starting at a multiple of 4 (so base64 and hex
+// decode in step).
+func pieces(n int) [][2]int {
+	if n <= maxEncodedRun {
+		return [][2]int{{0, n}}
+	}
+	var out [][2]int
+	for s := 0; s < n; s += maxEncodedRun - runOverlap {
+		e := min(s+maxEncodedRun, n)
+		out = append(out, [2]int{s, e})
+		if e == n {
+			break
+		}
 	}
 	return out
 }
@@ -146,34 +252,118 @@ func findEncoded(data []byte) []encoded {
 // other digit is below 8, and in its base64 every fourth character
 // encodes a byte's top six bits, which are below 32 (A-Z, a-f).
 func decodeRun(run string) ([]byte, string, bool) {
-	if len(run) >= minHexRun && len(run)%2 == 0 && allHex(run) {
-		for i := 0; i < len(run); i += 2 {
-			if run[i] > '7' {
-				return nil, "", false // not ASCII text: a hash or binary
-			}
-		}
-		if b, err := hex.DecodeString(run); err == nil && isText(b) {
+	if len(run) >= minHexRun && allHex(run) {
+		if b, ok := decodeHex(run); ok {
 			return b, "hex", true
 		}
 		return nil, "", false
-	}
-	for i := 0; i < len(run); i += 4 {
-		if c := run[i]; !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'f') {
-			return nil, "", false
-		}
 	}
 	lower, upper, digit, _ := charClasses(run)
 	if !(lower && upper) || !digit && len(run) < 40 {
 		return nil, "", false // words, identifiers, paths
 	}
-	trimmed := strings.TrimRight(run, "=")
-	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
-		b, err := enc.DecodeString(trimmed)
-		if err == nil && isText(b) {
-			return b, "base64", true
-		}
+	if b, ok := decodeBase64(strings.TrimRight(run, "=")); ok {
+		return b, "base64", true
 	}
 	return nil, "", false
+}
+
+// decodeHex decodes hex that holds ASCII text; an odd digit at the end is
+// left out.
+func decodeHex(run string) ([]byte, bool) {
+	run = run[:len(run)&^1]
+	for i := 0; i < len(run); i += 2 {
+		if run[i] > '7' {
+			return nil, false // not ASCII text: a hash or binary
+		}
+	}
+	b, err := hex.DecodeString(run)
+	if err != nil || !isText(b) {
+		return nil, false
+	}
+	return b, true
+}
+
+// decodeBase64 decodes base64 (standard or URL alphabet) that holds text.
+// An odd byte does not hide the rest: decoding stops at the first byte
+// that is not text and starts again just after the character that held
+// it, in whichever alignment decodes to text, and the text pieces are
+// joined by line breaks.
+func decodeBase64(run string) ([]byte, bool) {
+	enc := base64.RawStdEncoding
+	if strings.ContainsAny(run, "-_") {
+		enc = base64.RawURLEncoding
+	}
+	var out []byte
+	pos := 0
+	for tries := 0; pos+minBase64Run <= len(run) && tries <= maxResyncs; tries++ {
+		off, ok := alignedText(enc, run[pos:])
+		if !ok {
+			break
+		}
+		pos += off
+		b := decodeLoose(enc, run[pos:])
+		good := textPrefix(b)
+		if good >= 8 {
+			if len(out) > 0 {
+				out = append(out, '\n')
+			}
+			out = append(out, b[:good]...)
+		}
+		if good == len(b) {
+			break
+		}
+		// Start again after the character that held the first bad byte.
+		pos += good/3*4 + 1
+	}
+	if len(out) < 8 || !isText(out) {
+		return nil, false
+	}
+	return out, true
+}
+
+// decodeLoose decodes as much of s as decodes: a last character that
+// cannot stand alone is dropped, and decoding stops at a bad one.
+func decodeLoose(enc *base64.Encoding, s string) []byte {
+	if len(s)%4 == 1 {
+		s = s[:len(s)-1]
+	}
+	b := make([]byte, enc.DecodedLen(len(s)))
+	n, err := enc.Decode(b, []byte(s))
+	var ce base64.CorruptInputError
+	if err != nil && errors.As(err, &ce) {
+		n = min(int(ce)/4*3, len(b))
+	}
+	return b[:n]
+}
+
+// alignedText returns the offset (0 to 3) from which s decodes to text,
+// judged by its first few dozen characters.
+func alignedText(enc *base64.Encoding, s string) (int, bool) {
+	const probe = 48
+	best, bestLen := 0, 0
+	for off := 0; off < 4 && off < len(s); off++ {
+		head := s[off:min(len(s), off+probe)]
+		head = head[:len(head)&^3]
+		if n := textPrefix(decodeLoose(enc, head)); n > bestLen {
+			best, bestLen = off, n
+		}
+	}
+	return best, bestLen >= 6 && len(s)-best >= minBase64Run
+}
+
+// textPrefix returns how many leading bytes of b are text, ending at a
+// whole character.
+func textPrefix(b []byte) int {
+	i := 0
+	for i < len(b) {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError || r < 0x20 && r != '\n' && r != '\r' && r != '\t' || r == 0x7f {
+			break
+		}
+		i += size
+	}
+	return i
 }
 
 // percentRun decodes the token around a percent escape at i, when it holds

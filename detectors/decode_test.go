@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -48,6 +49,62 @@ func TestDecodedSecrets(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestDecodingSeesThroughDisguises(t *testing.T) {
+	t.Parallel()
+	creds := "# config\naws_access_key_id = " + keyID + "\naws_secret_access_key = " + secretKey + "\n# end\n"
+	b64 := base64.StdEncoding.EncodeToString([]byte(creds))
+	wrap := func(s string, width int) string {
+		var b strings.Builder
+		for len(s) > 0 {
+			n := min(width, len(s))
+			b.WriteString("  " + s[:n] + "\n")
+			s = s[n:]
+		}
+		return b.String()
+	}
+	long := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("an ordinary line of text\n", 12<<10) + "token: " + ghToken + "\n"))
+	tests := []struct{ name, data, rule string }{
+		{"a stray base64 character", "v: " + b64[:8] + "Q" + b64[8:] + "\n", AWSKeyRule},
+		{"a stray character that is not base64", "v: " + b64[:9] + "!" + b64[9:] + "\n", AWSKeyRule},
+		{"one character too many at the end", "v: " + strings.TrimRight(b64, "=") + "A\n", AWSKeyRule},
+		{"base64 wrapped at 76 columns", "data: |\n" + wrap(b64, 76), AWSKeyRule},
+		{"xxd -p", wrap(hex.EncodeToString([]byte("GITHUB_TOKEN="+ghToken+"\n")), 60), "github-token"},
+		{"a run over 256 KiB", "v: " + long + "\n", "github-token"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ms, cov := Default().ScanCoverage("secret.yaml", []byte(tt.data))
+			var rules []string
+			for _, m := range ms {
+				rules = append(rules, m.RuleID)
+				if m.Start < 0 || m.End > len(tt.data) || m.Start > m.End {
+					t.Errorf("match %s at [%d,%d) outside the data", m.RuleID, m.Start, m.End)
+				}
+			}
+			if !slices.Contains(rules, tt.rule) || cov.Undecoded != 0 {
+				t.Errorf("rules %v, %d undecoded; want %s", rules, cov.Undecoded, tt.rule)
+			}
+		})
+	}
+}
+
+func TestDecodeBudgetIsCounted(t *testing.T) {
+	t.Parallel()
+	chunk := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("plain text, nothing secret. ", 4000)))
+	var b strings.Builder
+	for b.Len() < 8<<20 {
+		b.WriteString("v: " + chunk + "\n")
+	}
+	_, cov := Default().ScanCoverage("dump.yaml", []byte(b.String()))
+	if cov.Undecoded == 0 {
+		t.Error("encoded text beyond the budget was not counted")
+	}
+	if _, cov := Default().ScanCoverage("small.yaml", []byte("v: "+chunk+"\n")); cov.Undecoded != 0 {
+		t.Errorf("small: %d undecoded", cov.Undecoded)
 	}
 }
 

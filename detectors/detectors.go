@@ -138,11 +138,25 @@ type window struct{ start, end int }
 // Encoded text (base64, hex, percent-encoding) is decoded and scanned
 // again, to a bounded depth and size; see decode.go.
 func (e *Engine) Scan(path string, data []byte) []Match {
-	budget := maxDecodedBytes
-	return e.scan(path, data, 0, &budget)
+	ms, _ := e.ScanCoverage(path, data)
+	return ms
 }
 
-func (e *Engine) scan(path string, data []byte, depth int, budget *int) []Match {
+// Coverage says what a scan left out.
+type Coverage struct {
+	// Undecoded counts encoded runs not decoded because the data's decode
+	// budget was spent: what they hold was not looked at.
+	Undecoded int
+}
+
+// ScanCoverage is Scan, and also says what the scan could not look at.
+func (e *Engine) ScanCoverage(path string, data []byte) ([]Match, Coverage) {
+	b := decodeBudget{left: maxDecodedBytes}
+	ms := e.scan(path, data, 0, &b)
+	return ms, Coverage{Undecoded: b.skipped}
+}
+
+func (e *Engine) scan(path string, data []byte, depth int, budget *decodeBudget) []Match {
 	matches := e.scanPlain(path, data)
 	if depth < maxDecodeDepth {
 		if decoded := e.scanEncoded(path, data, depth, budget, matches); len(decoded) > 0 {

@@ -124,7 +124,7 @@ func (c *collector) readFiles(ctx context.Context, root string, isDir bool, path
 			}
 		}
 		rel = filepath.ToSlash(rel)
-		local = append(local, st.scanContent(det, rel, data)...)
+		local = append(local, st.scanContent(det, c.opts, rel, data)...)
 		if c.opts.Progress != nil {
 			c.opts.Progress(c.blobs.Add(1), c.bytes.Add(int64(len(data))))
 		}

@@ -39,6 +39,13 @@ type Finding struct {
 	// Decoded says how the secret was decoded ("base64", "hex",
 	// "percent", chained with "+"), when it was found inside encoded text.
 	Decoded string
+	// Source says where outside a file the secret was found: "" for a
+	// file's content, SourceCommitMessage or SourceTagMessage (Path is
+	// then empty and Line counts lines of the message).
+	Source string
+	// Marked is set, when Options.KeepMarked, for a secret whose line
+	// carries AllowMarker.
+	Marked bool
 	// Verification and Remediation are filled in after the scan, for AWS
 	// findings, when the user asks for them.
 	Verification *verify.Result
@@ -47,9 +54,16 @@ type Finding struct {
 	seq int64 // order in the walk: lower is older
 }
 
-// Detector finds secrets in a blob's content.
+// Sources of findings that are not in a file.
+const (
+	SourceCommitMessage = "commit-message"
+	SourceTagMessage    = "tag-message"
+)
+
+// Detector finds secrets in a blob's content, and says what it could not
+// look at (encoded text beyond its decode budget).
 type Detector interface {
-	Scan(path string, data []byte) []detectors.Match
+	ScanCoverage(path string, data []byte) ([]detectors.Match, detectors.Coverage)
 }
 
 // AllowMarker on the line of a secret (or of its end, for a multi-line
@@ -58,8 +72,9 @@ const AllowMarker = "keysweep:allow"
 
 // findingsIn locates each match in data. Matches come ordered by
 // position, so lines are counted once through the data. Matches marked
-// with AllowMarker are dropped and counted.
-func findingsIn(ms []detectors.Match, data []byte, path string) (out []Finding, allowed int) {
+// with AllowMarker are dropped and counted, or with keepMarked kept and
+// flagged.
+func findingsIn(ms []detectors.Match, data []byte, path string, keepMarked bool) (out []Finding, allowed int) {
 	out = make([]Finding, 0, len(ms))
 	line, lineStart, pos := 1, 0, 0
 	for _, m := range ms {
@@ -72,7 +87,8 @@ func findingsIn(ms []detectors.Match, data []byte, path string) (out []Finding, 
 			lineStart = pos + bytes.LastIndexByte(chunk, '\n') + 1
 		}
 		pos = m.Start
-		if markedAllowed(data, lineStart, m.End) {
+		marked := markedAllowed(data, lineStart, m.End)
+		if marked && !keepMarked {
 			allowed++
 			continue
 		}
@@ -86,6 +102,7 @@ func findingsIn(ms []detectors.Match, data []byte, path string) (out []Finding, 
 			KeyID:        m.KeyID,
 			SessionToken: m.SessionToken,
 			Decoded:      m.Decoded,
+			Marked:       marked,
 		}
 		if f.KeyID != "" {
 			f.AccountID, _ = verify.AccountID(f.KeyID)
@@ -121,15 +138,20 @@ func isBinary(data []byte) bool {
 }
 
 // scanContent scans one blob or file's content for st: binary content is
-// counted and skipped, the rest counted, scanned and located.
-func (st *Stats) scanContent(det Detector, path string, data []byte) []Finding {
-	if isBinary(data) {
+// counted and skipped (unless opts.ScanBinary), the rest counted, scanned
+// and located.
+func (st *Stats) scanContent(det Detector, opts Options, path string, data []byte) []Finding {
+	if !opts.ScanBinary && isBinary(data) {
 		st.SkippedBinary++
 		return nil
 	}
 	st.Blobs++
 	st.Bytes += int64(len(data))
-	fs, allowed := findingsIn(det.Scan(path, data), data, path)
+	ms, cov := det.ScanCoverage(path, data)
+	if cov.Undecoded > 0 {
+		st.Undecoded++
+	}
+	fs, allowed := findingsIn(ms, data, path, opts.KeepMarked)
 	st.InlineAllowed += int64(allowed)
 	return fs
 }
@@ -141,5 +163,7 @@ func (st *Stats) add(o Stats) {
 	st.SkippedBinary += o.SkippedBinary
 	st.SkippedLarge += o.SkippedLarge
 	st.InlineAllowed += o.InlineAllowed
+	st.Undecoded += o.Undecoded
+	st.Messages += o.Messages
 	st.Missing = append(st.Missing, o.Missing...)
 }

@@ -31,6 +31,13 @@ type Options struct {
 	// AllowMissing scans what is present when objects are missing (a
 	// partial clone) instead of failing with ErrIncomplete.
 	AllowMissing bool
+	// KeepMarked keeps the secrets whose line carries AllowMarker, with
+	// Finding.Marked set, instead of dropping them: content someone else
+	// controls must not silence the scanner.
+	KeepMarked bool
+	// ScanBinary scans binary content too (a NUL in the first 8,000
+	// bytes) instead of skipping it: text hides behind one NUL byte.
+	ScanBinary bool
 	// Progress, if set, is called after each blob with the totals so far.
 	// It is called from several goroutines.
 	Progress func(blobs, bytes int64)
@@ -48,6 +55,11 @@ type Stats struct {
 	SkippedLarge  int64
 	// InlineAllowed counts secrets marked keysweep:allow on their line.
 	InlineAllowed int64
+	// Messages counts the commit and tag messages scanned.
+	Messages int64
+	// Undecoded counts blobs holding encoded text the detectors did not
+	// decode: their per-blob decode budget was spent.
+	Undecoded int64
 	// Missing lists objects the history names that the repository lacks.
 	Missing  []string
 	Duration time.Duration
@@ -62,6 +74,8 @@ type Result struct {
 	Blobs []string
 	// Tips are what the refs pointed at when Since scanned, by ref name.
 	Tips map[string]string
+
+	commits []string // the commits walked, oldest first
 }
 
 type job struct {
@@ -83,7 +97,7 @@ func Git(ctx context.Context, path string, det Detector, opts Options) (*Result,
 	var walk gitsrc.WalkStats
 	c, err := scanBlobs(ctx, repo, det, opts, func(ctx context.Context, emit func(gitsrc.Blob) error) error {
 		var err error
-		walk, err = repo.Walk(ctx, tips, nil, emit)
+		walk, err = repo.Walk(ctx, tips, nil, false, emit)
 		return err
 	})
 	if err != nil {
@@ -167,7 +181,7 @@ func finish(ctx context.Context, repo *gitsrc.Repo, st Stats, walk gitsrc.WalkSt
 	}
 	sortFindings(findings)
 	res := &Result{Findings: findings, Stats: st}
-	res.Stats.Commits = walk.Commits
+	res.Stats.Commits = len(walk.Commits)
 	res.Stats.Missing = append(walk.Missing, st.Missing...)
 	res.Stats.Duration = time.Since(start)
 	return res, nil
@@ -228,7 +242,7 @@ func (c *collector) work(ctx context.Context, repo *gitsrc.Repo, jobs <-chan job
 			st.SkippedLarge++
 			continue
 		}
-		for _, f := range st.scanContent(det, j.Path, content.Data) {
+		for _, f := range st.scanContent(det, c.opts, j.Path, content.Data) {
 			f.Commit, f.BlobID, f.seq = j.Commit, j.ID, j.seq
 			local = append(local, f)
 		}

@@ -80,21 +80,28 @@ func truncate(s string, n int) string {
 }
 
 // Push scans what a push adds to the repository at path: the commits
-// reachable from the updates' new ids and from no existing ref, and of
-// their blobs only those the repository did not hold before. It is meant
-// to run in a pre-receive hook, where git keeps the pushed objects in a
-// quarantine directory that its environment points to; the git commands
-// run here inherit that environment and so see them. Deletions add
-// nothing; neither does a ref pointed at history the repository has.
-// Each secret is reported once per (rule, secret, path), at the pushed
-// commit that introduced it.
+// reachable from the updates' new ids and from no ref the repository has
+// before the push, their blobs and their messages, and the messages of the
+// annotated tags pushed. It is meant to run in a pre-receive hook, where
+// git keeps the pushed objects in a quarantine directory that its
+// environment points to; the git commands run here inherit that
+// environment and so see them. Deletions add nothing; neither does a ref
+// pointed at history a ref already reaches.
+//
+// Known means reachable from the refs, never present in the object
+// store: a push can bring objects no ref reaches (git keeps them), and a
+// fork network shares its stores; such objects are scanned when a later
+// push makes them reachable. Each secret is reported once per (rule,
+// secret, path), at the pushed commit that introduced it.
 func Push(ctx context.Context, path string, det Detector, updates []Update, opts Options) (*Result, error) {
 	start := time.Now()
 	opts = opts.withDefaults()
 	var tips []gitsrc.Tip
+	var pushed []string
 	for _, u := range updates {
 		if !u.Deletes() {
 			tips = append(tips, gitsrc.Tip{Ref: u.Ref, ID: u.New})
+			pushed = append(pushed, u.New)
 		}
 	}
 	repo, tips, err := openTips(ctx, path, tips)
@@ -104,66 +111,21 @@ func Push(ctx context.Context, path string, det Detector, updates []Update, opts
 	if repo == nil {
 		return &Result{Stats: Stats{Duration: time.Since(start)}}, nil
 	}
-	if repo.Quarantined() {
-		return scanQuarantine(ctx, repo, det, tips, opts, start)
-	}
-	// Without a quarantine (a hook run by hand, or git before 2.11), what
-	// no existing ref reaches is new.
-	existing, err := repo.Tips(ctx)
+	res, err := scanAdded(ctx, repo, det, tips, nil, true, nil, opts, start)
 	if err != nil {
-		return nil, fmt.Errorf("list refs: %w", err)
+		return res, err
 	}
-	exclude := make([]string, 0, len(existing))
-	for _, t := range existing {
-		exclude = append(exclude, t.ID)
-	}
-	return scanAdded(ctx, repo, det, tips, exclude, nil, opts, start)
-}
-
-// scanQuarantine scans a push from the objects it brought, which git keeps
-// apart until the hooks accept them: the pushed commits are the commits
-// there, and the walk stops at their parents outside it. Its cost follows
-// the size of the push, not the number of refs the server has (thousands,
-// with pull request refs; on helm/helm's 8,378 refs, excluding them all
-// took 100 ms of git's time where this takes a few).
-func scanQuarantine(ctx context.Context, repo *gitsrc.Repo, det Detector, tips []gitsrc.Tip, opts Options, start time.Time) (*Result, error) {
-	objects, err := repo.QuarantineObjects(ctx)
+	tags, err := repo.TagChain(ctx, pushed)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrIncomplete, err)
 	}
-	var commits []string
-	for id, typ := range objects {
-		if typ == "commit" {
-			commits = append(commits, id)
-		}
-	}
-	parents, err := repo.Parents(ctx, commits)
+	fs, err := scanMessages(ctx, repo, det, opts, res.commits, tags, &res.Stats)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrIncomplete, err)
 	}
-	var boundary []string
-	seen := make(map[string]bool)
-	for _, ps := range parents {
-		for _, p := range ps {
-			if _, pushed := objects[p]; !pushed && !seen[p] {
-				seen[p] = true
-				boundary = append(boundary, p)
-			}
-		}
-	}
-	// A ref set to an object the repository had adds nothing.
-	var pushed []gitsrc.Tip
-	for _, t := range tips {
-		if _, ok := objects[t.ID]; ok {
-			pushed = append(pushed, t)
-		}
-	}
-	if len(pushed) == 0 {
-		return &Result{Stats: Stats{Duration: time.Since(start)}}, nil
-	}
-	return scanAdded(ctx, repo, det, pushed, boundary, func(ctx context.Context, blobs []gitsrc.Blob) ([]gitsrc.Blob, error) {
-		return newBlobs(ctx, repo, blobs, objects)
-	}, opts, start)
+	res.Findings = append(res.Findings, fs...)
+	res.Stats.Duration = time.Since(start)
+	return res, nil
 }
 
 // openTips opens the repository at path and resolves tips there; with no
@@ -187,12 +149,12 @@ func openTips(ctx context.Context, path string, tips []gitsrc.Tip) (*gitsrc.Repo
 type blobFilter func(context.Context, []gitsrc.Blob) ([]gitsrc.Blob, error)
 
 // scanAdded scans the blobs of the commits reachable from tips and not
-// from exclude, and of those only what keep (if not nil) keeps.
-func scanAdded(ctx context.Context, repo *gitsrc.Repo, det Detector, tips []gitsrc.Tip, exclude []string, keep blobFilter, opts Options, start time.Time) (*Result, error) {
-	// The new blobs are few, so they are listed first and checked against
-	// the repository's own store before any is read.
+// from exclude (nor, with excludeRefs, from any ref), and of those only
+// what keep (if not nil) keeps.
+func scanAdded(ctx context.Context, repo *gitsrc.Repo, det Detector, tips []gitsrc.Tip, exclude []string, excludeRefs bool, keep blobFilter, opts Options, start time.Time) (*Result, error) {
+	// The new blobs are few, so they are listed before any is read.
 	var blobs []gitsrc.Blob
-	walk, err := repo.Walk(ctx, tips, exclude, func(b gitsrc.Blob) error {
+	walk, err := repo.Walk(ctx, tips, exclude, excludeRefs, func(b gitsrc.Blob) error {
 		blobs = append(blobs, b)
 		return nil
 	})
@@ -225,6 +187,7 @@ func scanAdded(ctx context.Context, repo *gitsrc.Repo, det Detector, tips []gits
 	if err != nil {
 		return nil, err
 	}
+	res.commits = walk.Commits
 	for _, b := range blobs {
 		res.Blobs = append(res.Blobs, b.ID)
 	}
@@ -293,29 +256,5 @@ func Outgoing(ctx context.Context, path string, det Detector, remote string, ref
 			exclude = append(exclude, id)
 		}
 	}
-	return scanAdded(ctx, repo, det, tips, exclude, nil, opts, start)
-}
-
-// newBlobs keeps the blobs the repository did not hold before the push:
-// a blob not among the pushed objects was there already, and one among
-// them may be too (a file reverted to an old version, or a blob the pusher
-// sent again): it was accepted before and is not scanned again.
-func newBlobs(ctx context.Context, repo *gitsrc.Repo, blobs []gitsrc.Blob, pushed map[string]string) ([]gitsrc.Blob, error) {
-	var ids []string
-	for _, b := range blobs {
-		if _, ok := pushed[b.ID]; ok {
-			ids = append(ids, b.ID)
-		}
-	}
-	known, err := repo.Known(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	out := blobs[:0]
-	for _, b := range blobs {
-		if _, ok := pushed[b.ID]; ok && !known[b.ID] {
-			out = append(out, b)
-		}
-	}
-	return out, nil
+	return scanAdded(ctx, repo, det, tips, exclude, false, nil, opts, start)
 }

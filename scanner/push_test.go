@@ -95,3 +95,36 @@ func TestPushOutsideQuarantine(t *testing.T) {
 		t.Errorf("stats: %+v", res.Stats)
 	}
 }
+
+// FuzzParseUpdates: whatever reaches the hook's standard input, it is
+// either refused with an error or read into updates that name full object
+// ids and a ref, and that read back the same when written out again.
+func FuzzParseUpdates(f *testing.F) {
+	a, b := strings.Repeat("a", 40), strings.Repeat("b", 40)
+	f.Add(a + " " + b + " refs/heads/main\n")
+	f.Add(strings.Repeat("0", 64) + " " + strings.Repeat("c", 64) + " refs/tags/v1\r\n\n")
+	f.Add(a + " " + b + " refs/heads/\x1b[2J\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		got, err := ParseUpdates(strings.NewReader(in))
+		if err != nil {
+			if strings.ContainsAny(err.Error(), "\n\x1b") {
+				t.Fatalf("error is not one line of plain text: %q", err)
+			}
+			return
+		}
+		var again strings.Builder
+		for _, u := range got {
+			if !isObjectID(u.Old) || !isObjectID(u.New) || u.Ref == "" {
+				t.Fatalf("bad update %+v from %q", u, in)
+			}
+			again.WriteString(u.Old + " " + u.New + " " + u.Ref + "\n")
+		}
+		back, err := ParseUpdates(strings.NewReader(again.String()))
+		if err != nil {
+			t.Fatalf("written back: %v", err)
+		}
+		if diff := cmp.Diff(got, back); diff != "" {
+			t.Fatalf("round trip (-first +again):\n%s", diff)
+		}
+	})
+}

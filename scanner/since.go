@@ -42,7 +42,7 @@ func Since(ctx context.Context, path string, det Detector, since []string, seen 
 			return out, nil
 		}
 	}
-	res, err := scanAdded(ctx, repo, det, tips, exclude, keep, opts, start)
+	res, err := scanAdded(ctx, repo, det, tips, exclude, false, keep, opts, start)
 	if err != nil {
 		return res, err
 	}
@@ -75,5 +75,5 @@ func Range(ctx context.Context, path string, det Detector, base, head string, op
 		}
 		exclude = append(exclude, id)
 	}
-	return scanAdded(ctx, repo, det, []gitsrc.Tip{{Ref: head, ID: tip, Type: "commit"}}, exclude, nil, opts, start)
+	return scanAdded(ctx, repo, det, []gitsrc.Tip{{Ref: head, ID: tip, Type: "commit"}}, exclude, false, nil, opts, start)
 }

@@ -55,7 +55,7 @@ func Staged(ctx context.Context, path string, det Detector, opts Options) (*Resu
 			st.SkippedLarge++
 			continue
 		}
-		fs := st.scanContent(det, f.Path, content.Data)
+		fs := st.scanContent(det, opts, f.Path, content.Data)
 		if len(fs) == 0 {
 			continue
 		}

@@ -48,6 +48,7 @@ type scanOptions struct {
 	workers      int
 	maxBlobSize  string
 	allowMissing bool
+	ignoreInline bool
 }
 
 func (o *scanOptions) bindScan(cmd *cobra.Command, unit string) {
@@ -56,6 +57,7 @@ func (o *scanOptions) bindScan(cmd *cobra.Command, unit string) {
 	f.IntVar(&o.workers, "workers", 0, unit+" scanned at once (default: the number of cores)")
 	f.StringVar(&o.maxBlobSize, "max-blob-size", "25MiB", "skip "+unit+" larger than this `SIZE`")
 	f.BoolVar(&o.allowMissing, "allow-missing", false, "scan what is present when some "+unit+" cannot be read (partial clones, permissions), listing them")
+	f.BoolVar(&o.ignoreInline, "ignore-inline-markers", false, "report secrets marked keysweep:allow too (an audit of what the markers hide)")
 	o.cfg.bind(f)
 	o.aws.bind(f)
 }
@@ -96,7 +98,7 @@ func (r scanRun) run(cmd *cobra.Command, s *streams) error {
 	}
 	defer aws.close()
 	bar := newProgress(s.errOut, o.noProgress)
-	opts := scanner.Options{Workers: o.workers, MaxBlobSize: maxSize, AllowMissing: o.allowMissing}
+	opts := scanner.Options{Workers: o.workers, MaxBlobSize: maxSize, AllowMissing: o.allowMissing, KeepMarked: o.ignoreInline}
 	if r.extra != nil {
 		r.extra(&opts)
 	}

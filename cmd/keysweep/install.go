@@ -19,10 +19,11 @@ import (
 
 // prePushOptions are the flags of the local pre-push hook.
 type prePushOptions struct {
-	cfg         configOptions
-	maxShown    int
-	maxBlobSize string
-	workers     int
+	cfg          configOptions
+	maxShown     int
+	maxBlobSize  string
+	workers      int
+	ignoreInline bool
 }
 
 func newPrePushCmd(s *streams) *cobra.Command {
@@ -54,6 +55,7 @@ tree, else HEAD); the same for --ignore-file and .keysweepignore.`,
 	f.IntVar(&o.maxShown, "max-shown", 10, "list at most this many secrets; count the rest")
 	f.StringVar(&o.maxBlobSize, "max-blob-size", "25MiB", "skip blobs larger than this `SIZE`")
 	f.IntVar(&o.workers, "workers", 0, "blobs scanned at once (default: the number of cores)")
+	f.BoolVar(&o.ignoreInline, "ignore-inline-markers", false, "stop the push for secrets marked keysweep:allow too")
 	return cmd
 }
 
@@ -71,7 +73,7 @@ func (o *prePushOptions) run(ctx context.Context, s *streams, remote string) err
 	if err != nil {
 		return err
 	}
-	res, err := scanner.Outgoing(ctx, ".", setup.engine, remote, refs, scanner.Options{Workers: o.workers, MaxBlobSize: maxSize})
+	res, err := scanner.Outgoing(ctx, ".", setup.engine, remote, refs, scanner.Options{Workers: o.workers, MaxBlobSize: maxSize, KeepMarked: o.ignoreInline})
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,7 @@
 package gitsrc
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"fmt"
 	"strings"
 )
 
@@ -28,43 +25,20 @@ func (r *Repo) Occurrences(ctx context.Context, tips []Tip, blobs map[string]boo
 	if len(blobs) == 0 || in.Len() == 0 {
 		return out, nil
 	}
-	cmd := r.command(ctx, "-c", "core.quotePath=false", "log", "--stdin", "--reverse", "--date-order",
-		"--raw", "--no-abbrev", "-m", "--no-renames", "--format=C%H")
-	cmd.Stdin = strings.NewReader(in.String())
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, fmt.Errorf("list occurrences: %w", err)
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("list occurrences: %w", err)
-	}
 	seen := make(map[Occurrence]bool)
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	commit := ""
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case strings.HasPrefix(line, "C"):
-			commit = line[1:]
-		case strings.HasPrefix(line, ":"):
-			// :old-mode new-mode old-id new-id status<TAB>path
-			tab := strings.IndexByte(line, '\t')
-			f := strings.Fields(line[:max(tab, 0)])
-			if tab < 0 || len(f) < 5 || !blobs[f[3]] {
-				continue
-			}
-			o := Occurrence{Commit: commit, Path: unquotePath(line[tab+1:])}
-			if !seen[o] {
-				seen[o] = true
-				out[f[3]] = append(out[f[3]], o)
-			}
+	err := r.changes(ctx, in.String(), false, func(string) {}, func(commit string, c Change) error {
+		if !blobs[c.ID] {
+			return nil
 		}
-	}
-	if err := cmd.Wait(); err != nil {
-		return nil, fmt.Errorf("list occurrences: %w", gitError("log", err, stderr.Bytes()))
+		o := Occurrence{Commit: commit, Path: c.Path}
+		if !seen[o] {
+			seen[o] = true
+			out[c.ID] = append(out[c.ID], o)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -23,17 +23,6 @@ func (r *Repo) Resolve(ctx context.Context, tips []Tip) ([]Tip, error) {
 // as an alternate.
 var quarantineVars = []string{"GIT_QUARANTINE_PATH", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES"}
 
-// Quarantined reports whether the repository is seen from inside a
-// pre-receive hook, with the pushed objects in quarantine.
-func (r *Repo) Quarantined() bool {
-	for _, kv := range r.env {
-		if strings.HasPrefix(kv, "GIT_QUARANTINE_PATH=") && len(kv) > len("GIT_QUARANTINE_PATH=") {
-			return true
-		}
-	}
-	return false
-}
-
 // Known returns which of ids the repository already held before the push
 // now in quarantine: the objects of its own store, not the pushed ones.
 func (r *Repo) Known(ctx context.Context, ids []string) (map[string]bool, error) {
@@ -58,51 +47,6 @@ func (r *Repo) Known(ctx context.Context, ids []string) (map[string]bool, error)
 		}
 	}
 	return known, nil
-}
-
-// QuarantineObjects returns the type of every object the push in
-// quarantine brought, by id: only those, not the repository's own.
-func (r *Repo) QuarantineObjects(ctx context.Context) (map[string]string, error) {
-	cmd := r.command(ctx, "cat-file", "--batch-all-objects", "--batch-check=%(objectname) %(objecttype)")
-	cmd.Env = withoutVars(r.env, []string{"GIT_ALTERNATE_OBJECT_DIRECTORIES"})
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("list the pushed objects: %w", gitError("cat-file", err, stderr.Bytes()))
-	}
-	objects := make(map[string]string)
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		if id, typ, ok := strings.Cut(sc.Text(), " "); ok {
-			objects[id] = typ
-		}
-	}
-	return objects, nil
-}
-
-// Parents returns the parents of each commit in ids.
-func (r *Repo) Parents(ctx context.Context, ids []string) (map[string][]string, error) {
-	parents := make(map[string][]string, len(ids))
-	if len(ids) == 0 {
-		return parents, nil
-	}
-	cmd := r.command(ctx, "rev-list", "--no-walk=unsorted", "--parents", "--stdin")
-	cmd.Stdin = strings.NewReader(strings.Join(ids, "\n") + "\n")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("read parents: %w", gitError("rev-list", err, stderr.Bytes()))
-	}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) > 0 {
-			parents[f[0]] = f[1:]
-		}
-	}
-	return parents, nil
 }
 
 // withoutVars returns env without the variables named.

@@ -57,8 +57,10 @@ func Open(ctx context.Context, path string) (*Repo, error) {
 	r := &Repo{
 		GitDir: strings.TrimSpace(string(out)),
 		// Fixed messages to parse, no prompts, and never a lazy fetch from
-		// a partial clone's promisor remote (git 2.44 and later).
-		env: append(os.Environ(), "LC_ALL=C", "GIT_TERMINAL_PROMPT=0", "GIT_NO_LAZY_FETCH=1"),
+		// a partial clone's promisor remote (git 2.44 and later). Objects
+		// are read as they are: a refs/replace/<id> ref (which anyone who
+		// can push may create) must not stand in for what is scanned.
+		env: append(os.Environ(), "LC_ALL=C", "GIT_TERMINAL_PROMPT=0", "GIT_NO_LAZY_FETCH=1", "GIT_NO_REPLACE_OBJECTS=1"),
 	}
 	return r, nil
 }

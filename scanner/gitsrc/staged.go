@@ -101,3 +101,15 @@ func hunkAdded(h string) (first, n int, ok bool) {
 	}
 	return first, n, true
 }
+
+// unquotePath undoes git's C-style quoting of unusual path names in a
+// patch's "+++ b/path" line.
+func unquotePath(p string) string {
+	if len(p) < 2 || p[0] != '"' || p[len(p)-1] != '"' {
+		return p
+	}
+	if s, err := strconv.Unquote(p); err == nil {
+		return s
+	}
+	return p
+}
