@@ -39,6 +39,8 @@ type preReceiveOptions struct {
 	maxShown        int
 	maxBlobSize     string
 	workers         int
+	trustInline     bool
+	refuseUnscanned bool
 }
 
 func newPreReceiveCmd(s *streams) *cobra.Command {
@@ -62,6 +64,13 @@ repository's own .keysweep.toml is not trusted unless --trust-repo-config,
 and then it is read from the repository's HEAD before the push, never from
 the push itself. Nothing is sent over the network: no verification.
 
+Content does not silence the check: a "keysweep:allow" marker in pushed
+content is ignored (the secret is reported) unless --trust-inline-markers,
+and then each secret it lets through is recorded in the audit log. Commit
+and tag messages are checked too, and binary files. What the check cannot
+look at (files over --max-blob-size, encoded text beyond the decode budget)
+is named in its summary; --refuse-unscanned refuses such a push.
+
 Time budget: --timeout (default 4s; GitHub Enterprise Server gives all
 pre-receive hooks 5s together). A scan that runs out of time, or cannot read
 what was pushed, refuses the push (fail-closed) unless --fail-open.`,
@@ -80,6 +89,8 @@ what was pushed, refuses the push (fail-closed) unless --fail-open.`,
 	f.IntVar(&o.maxShown, "max-shown", 10, "list at most this many secrets in the message; count the rest")
 	f.StringVar(&o.maxBlobSize, "max-blob-size", "25MiB", "skip blobs larger than this `SIZE`")
 	f.IntVar(&o.workers, "workers", 0, "blobs scanned at once (default: the number of cores)")
+	f.BoolVar(&o.trustInline, "trust-inline-markers", false, "let keysweep:allow markers in pushed content through, recording each in the audit log")
+	f.BoolVar(&o.refuseUnscanned, "refuse-unscanned", false, "refuse a push holding content the check could not look at (too large, or encoded text beyond the decode budget)")
 	return cmd
 }
 
@@ -90,6 +101,10 @@ type pushOptions struct {
 	allow   map[string]bool
 	unknown []string
 }
+
+// maxPushOptions bounds the push options read: each is an environment
+// variable, and their count is only a number.
+const maxPushOptions = 1000
 
 // readPushOptions reads the push options git passes to a pre-receive
 // hook through GIT_PUSH_OPTION_COUNT and GIT_PUSH_OPTION_<n>.
@@ -102,6 +117,9 @@ func readPushOptions(getenv func(string) string) (pushOptions, error) {
 	n, err := strconv.Atoi(count)
 	if err != nil || n < 0 {
 		return p, fmt.Errorf("invalid GIT_PUSH_OPTION_COUNT %q", count)
+	}
+	if n > maxPushOptions {
+		return p, fmt.Errorf("%d push options: at most %d are read", n, maxPushOptions)
 	}
 	var skipReason string
 	for i := 0; i < n; i++ {
@@ -201,10 +219,12 @@ type pushCheck struct {
 	start  time.Time
 	gitDir string
 	refs   []string
+	// fp is the scan's fingerprint cache, once there is a scan.
+	fp *report.Fingerprinter
 }
 
 func (o *preReceiveOptions) run(ctx context.Context, s *streams) error {
-	p := &pushCheck{o: o, s: s, getenv: os.Getenv, start: time.Now(), gitDir: "."}
+	p := &pushCheck{o: o, s: s, getenv: os.Getenv, start: time.Now(), gitDir: ".", fp: new(report.Fingerprinter)}
 	if d := p.getenv("GIT_DIR"); d != "" {
 		p.gitDir = d
 	}
@@ -232,6 +252,9 @@ func (o *preReceiveOptions) run(ctx context.Context, s *streams) error {
 	scanCtx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	res, setup, err := o.scan(scanCtx, updates)
+	if setup != nil {
+		p.fp = &setup.fp
+	}
 	timedOut := errors.Is(err, context.DeadlineExceeded) || err != nil && errors.Is(scanCtx.Err(), context.DeadlineExceeded)
 	if timedOut {
 		err = fmt.Errorf("the check did not finish within %s", o.timeout)
@@ -243,12 +266,18 @@ func (o *preReceiveOptions) run(ctx context.Context, s *streams) error {
 		return p.failed(err, timedOut)
 	}
 	findings, allowed := p.allow(opts, setup.filter(res.Findings))
+	findings, marked := p.inlineAllowed(findings)
 	if len(findings) > 0 {
-		out := report.Build(findings, false)
-		werr := report.WriteRefusal(s.errOut, out, report.Refusal{
+		// Only what is listed is built: each costs a slow fingerprint.
+		shown := findings
+		if o.maxShown > 0 && len(shown) > o.maxShown {
+			shown = shown[:o.maxShown]
+		}
+		werr := report.WriteRefusal(s.errOut, setup.fp.Build(shown, false), report.Refusal{
 			Title:    "keysweep: push refused",
 			Refs:     p.refs,
 			MaxShown: o.maxShown,
+			Unbuilt:  len(findings) - len(shown),
 			Bypass:   p.bypassHelp,
 		})
 		if werr != nil {
@@ -256,15 +285,25 @@ func (o *preReceiveOptions) run(ctx context.Context, s *streams) error {
 		}
 		return errFindings
 	}
-	// A bypass is recorded before the push is let through, or not at all.
-	if len(allowed) > 0 {
-		if err := p.record(allowed); err != nil {
-			return fmt.Errorf("push refused: keysweep.allow cannot be recorded: %w", err)
+	maxSize, _ := parseSize(o.maxBlobSize) // checked by scan
+	if o.refuseUnscanned {
+		if what := unscanned(res.Stats, maxSize); what != "" {
+			return fmt.Errorf("push refused: it holds content the check could not look at (%s); --refuse-unscanned is set: push it without that content, or ask the server's operator", what)
 		}
+	}
+	// A bypass is recorded before the push is let through, or not at all.
+	if len(allowed)+len(marked) > 0 {
+		if err := p.record(append(allowed, marked...)); err != nil {
+			return fmt.Errorf("push refused: what is let through cannot be recorded: %w", err)
+		}
+	}
+	if len(allowed) > 0 {
 		fmt.Fprintf(s.errOut, "keysweep: %d %s allowed by the pusher (%q), recorded in the audit log\n", len(allowed), plural(len(allowed), "secret"), opts.reason)
 	}
-	maxSize, _ := parseSize(o.maxBlobSize) // checked by scan
-	printPushSummary(s.errOut, res, p.start, maxSize, len(allowed))
+	if len(marked) > 0 {
+		fmt.Fprintf(s.errOut, "keysweep: %d %s marked keysweep:allow let through (--trust-inline-markers), recorded in the audit log\n", len(marked), plural(len(marked), "secret"))
+	}
+	printPushSummary(s.errOut, res, p.start, maxSize, len(allowed)+len(marked))
 	setup.printSummary(s.errOut, res.Stats.InlineAllowed)
 	return nil
 }
@@ -283,7 +322,10 @@ func (o *preReceiveOptions) scan(ctx context.Context, updates []scanner.Update) 
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := scanner.Push(ctx, ".", setup.engine, updates, scanner.Options{Workers: o.workers, MaxBlobSize: maxSize})
+	// What a pusher controls cannot silence the check: markers are kept
+	// (and let through only with --trust-inline-markers, audited), and
+	// binary files are scanned (text hides behind one NUL byte).
+	res, err := scanner.Push(ctx, ".", setup.engine, updates, scanner.Options{Workers: o.workers, MaxBlobSize: maxSize, KeepMarked: true, ScanBinary: true})
 	if err != nil {
 		return nil, setup, err
 	}
@@ -351,7 +393,7 @@ func (p *pushCheck) allow(opts pushOptions, fs []scanner.Finding) ([]scanner.Fin
 	var entries []pushAuditEntry
 	used := make(map[string]bool)
 	for _, f := range fs {
-		fp := report.Fingerprint(f.RuleID, f.KeyID, f.Secret)
+		fp := p.fp.Fingerprint(f.RuleID, f.KeyID, f.Secret)
 		if !opts.allow[fp] {
 			kept = append(kept, f)
 			continue
@@ -361,16 +403,51 @@ func (p *pushCheck) allow(opts pushOptions, fs []scanner.Finding) ([]scanner.Fin
 	}
 	for fp := range opts.allow {
 		if !used[fp] {
-			fmt.Fprintf(p.s.errOut, "keysweep: keysweep.allow=%s matches nothing this push adds\n", fp)
+			fmt.Fprintf(p.s.errOut, "keysweep: keysweep.allow=%s matches nothing this push adds\n", report.Escape(fp))
 		}
 	}
 	return kept, entries
 }
 
+// inlineAllowed returns the findings no keysweep:allow marker lets
+// through, and entries recording those it does: none unless the operator
+// trusts the markers of pushed content.
+func (p *pushCheck) inlineAllowed(fs []scanner.Finding) ([]scanner.Finding, []pushAuditEntry) {
+	if !p.o.trustInline {
+		return fs, nil
+	}
+	var kept []scanner.Finding
+	var entries []pushAuditEntry
+	for _, f := range fs {
+		if f.Marked {
+			entries = append(entries, p.findingEntry("push-inline-allow", "keysweep:allow marker in the pushed content", f))
+			continue
+		}
+		kept = append(kept, f)
+	}
+	return kept, entries
+}
+
+// unscanned says what a check could not look at, or "" when it saw
+// everything.
+func unscanned(st scanner.Stats, maxSize int64) string {
+	var parts []string
+	if st.SkippedLarge > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s larger than %s", st.SkippedLarge, plural(int(st.SkippedLarge), "file"), humanBytes(maxSize)))
+	}
+	if st.SkippedBinary > 0 {
+		parts = append(parts, fmt.Sprintf("%d binary %s", st.SkippedBinary, plural(int(st.SkippedBinary), "file")))
+	}
+	if st.Undecoded > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s with more encoded text than the decode budget", st.Undecoded, plural(int(st.Undecoded), "file")))
+	}
+	return strings.Join(parts, ", ")
+}
+
 func (p *pushCheck) findingEntry(action, reason string, f scanner.Finding) pushAuditEntry {
 	return pushAuditEntry{
 		Action: action, Reason: reason,
-		Fingerprint: report.Fingerprint(f.RuleID, f.KeyID, f.Secret),
+		Fingerprint: p.fp.Fingerprint(f.RuleID, f.KeyID, f.Secret),
 		Rule:        f.RuleID, Commit: f.Commit, Path: f.Path, Line: f.Line,
 	}
 }
@@ -434,8 +511,8 @@ func printPushSummary(w io.Writer, res *scanner.Result, start time.Time, maxSize
 		verdict = "no other secrets"
 	}
 	fmt.Fprintf(w, "keysweep: checked %d new %s (%d %s, %s) in %s: %s", st.Commits, plural(st.Commits, "commit"), st.Blobs, plural(int(st.Blobs), "blob"), humanBytes(st.Bytes), took, verdict)
-	if st.SkippedBinary > 0 || st.SkippedLarge > 0 {
-		fmt.Fprintf(w, "; skipped %d binary and %d larger than %s", st.SkippedBinary, st.SkippedLarge, humanBytes(maxSize))
+	if what := unscanned(st, maxSize); what != "" {
+		fmt.Fprintf(w, "; not checked: %s", what)
 	}
 	fmt.Fprintln(w)
 }

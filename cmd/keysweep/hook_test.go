@@ -234,14 +234,14 @@ func TestPreReceiveKnownHistory(t *testing.T) {
 	if !strings.Contains(out, "nothing new to check") {
 		t.Errorf("tag at known history:\n%s", out)
 	}
-	// A new commit that puts back a blob the server holds: the commit is
-	// new, the blob is not, and is not scanned again.
+	// A new commit that puts back a secret from old history: being in the
+	// object store is no proof of having been checked (a push can leave
+	// objects no ref reaches), so the blob is scanned, and the push that
+	// puts the secret back at the tip is refused.
 	c.Write("old.env", "TOKEN="+tokC+"\n")
-	c.Commit("revert the clean-up")
-	out = s.accepted("main")
-	if !strings.Contains(out, "checked 1 new commit (0 blobs") {
-		t.Errorf("revert to a known blob:\n%s", out)
-	}
+	revert := c.Commit("revert the clean-up")
+	out = s.refused("main")
+	checkRefusal(t, out, allSecrets, "old.env:1", "commit       "+revert[:12])
 }
 
 func TestPreReceiveTags(t *testing.T) {
@@ -422,13 +422,20 @@ func TestPreReceiveLargeAndBinaryFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(c.Dir, "assets", "video.bin"), string(big)+"\ntoken="+tokA+"\n", 0o644)
-	writeFile(t, filepath.Join(c.Dir, "bin", "tool"), "\x7fELF\x00\x00\x01 "+tokB+"\n", 0o755)
+	writeFile(t, filepath.Join(c.Dir, "bin", "tool"), "\x7fELF\x00\x00\x01 "+strings.Repeat("\x00\x01", 100)+"\n", 0o755)
 	c.Write("README.md", "# app\n")
 	c.Commit("assets")
 	out := s.accepted("main")
-	if !strings.Contains(out, "checked 1 new commit (1 blob,") || !strings.Contains(out, "skipped 1 binary and 1 larger than 1.0 MiB") {
+	// Binary files are scanned (text hides behind a NUL byte); what is too
+	// large is named as not checked.
+	if !strings.Contains(out, "checked 1 new commit (2 blobs,") || !strings.Contains(out, "not checked: 1 file larger than 1.0 MiB") {
 		t.Errorf("summary:\n%s", out)
 	}
+	// A binary file with a token in it is refused.
+	writeFile(t, filepath.Join(c.Dir, "bin", "tool"), "\x7fELF\x00\x00\x01 "+tokB+"\n", 0o755)
+	c.Commit("tool")
+	out = s.refused("main")
+	checkRefusal(t, out, allSecrets, "bin/tool:1")
 }
 
 func TestPreReceiveBadInput(t *testing.T) {
