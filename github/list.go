@@ -33,10 +33,10 @@ type Client struct {
 	MaxWait time.Duration
 }
 
-// NewClient returns a client of the REST API at apiURL ("" for
-// github.com), authenticated by tokens (nil for none).
-func NewClient(apiURL string, hc *http.Client, tokens TokenSource, log io.Writer) (*Client, error) {
-	c, err := newClient(apiURL, hc, tokens)
+// NewClient returns a client of the REST API of hosts, authenticated by
+// tokens (nil for none).
+func NewClient(hosts *Hosts, hc *http.Client, tokens TokenSource, log io.Writer) (*Client, error) {
+	c, err := newClient(hosts, hc, tokens)
 	if err != nil {
 		return nil, err
 	}

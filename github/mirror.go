@@ -20,6 +20,9 @@ type Mirror struct {
 	// requests, forks' included).
 	PullRefs bool
 	Tokens   TokenSource
+	// Hosts decides which clone URLs are fetched, and so which servers
+	// get the token: a clone URL anywhere else is refused.
+	Hosts *Hosts
 }
 
 // Path is where the mirror of the repository named fullName lives.
@@ -33,8 +36,13 @@ var ErrEmpty = errors.New("empty repository")
 // Sync creates the mirror of r the first time (a bare repository whose
 // only remote is r's clone URL, with no credentials in it), and fetches
 // every branch and tag into it, pruning what was deleted and following
-// force pushes. It returns the mirror's path.
+// force pushes. It returns the mirror's path. A clone URL the hosts do
+// not trust is refused before anything is created or sent; go-git drops
+// the token if the git host redirects to another origin.
 func (m *Mirror) Sync(ctx context.Context, r Repo) (string, error) {
+	if err := m.Hosts.CheckCloneURL(r.CloneURL); err != nil {
+		return "", err
+	}
 	dir := m.Path(r.FullName)
 	repo, err := git.PlainOpen(dir)
 	if errors.Is(err, git.ErrRepositoryNotExists) {

@@ -50,7 +50,7 @@ func (n *Notifier) Message(scope string, outcomes []Outcome) (string, int) {
 		noun = "secret"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, ":rotating_light: keysweep: %d new %s in %s\n", count, noun, scope)
+	fmt.Fprintf(&b, ":rotating_light: keysweep: %d new %s in %s\n", count, noun, slackText(scope))
 	for _, l := range lines {
 		b.WriteString(l + "\n")
 	}
@@ -60,13 +60,16 @@ func (n *Notifier) Message(scope string, outcomes []Outcome) (string, int) {
 	return b.String(), count
 }
 
+// findingLine is a finding's line of the message. Every field comes from
+// the API, the scanned repository or the AWS answer, and is escaped.
 func findingLine(r Repo, f report.Finding) string {
 	commit := f.Commit
 	if len(commit) > 12 {
 		commit = commit[:12]
 	}
+	commit = slackText(commit)
 	if r.HTMLURL != "" && f.Commit != "" {
-		commit = "<" + r.HTMLURL + "/commit/" + f.Commit + "|" + commit + ">"
+		commit = slackLink(r.HTMLURL+"/commit/"+f.Commit, commit)
 	}
 	status := "not verified"
 	if v := f.Verification; v != nil {
@@ -75,12 +78,28 @@ func findingLine(r Repo, f report.Finding) string {
 			status += " (account " + v.Account + ")"
 		}
 	}
-	return fmt.Sprintf("• %s `%s` %s:%d commit %s, %s", r.FullName, f.RuleID, slackEscape(f.Path), f.Line, commit, status)
+	return fmt.Sprintf("• %s `%s` %s:%d commit %s, %s", slackText(r.FullName), slackText(f.RuleID), slackText(f.Path), f.Line, commit, slackText(status))
 }
 
-// slackEscape keeps a path from being read as Slack markup.
-func slackEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+// slackText keeps s from being read as Slack markup: &, < and > escaped
+// as Slack documents, so that no mention (<!channel>, <@U123>) or link can
+// be made of it, and control characters as report.Escape does, so that it
+// cannot start a line of its own.
+func slackText(s string) string {
+	return report.Escape(strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s))
+}
+
+// slackLink is <rawURL|text>, text being escaped already, or text alone
+// when rawURL is not a plain http(s) URL. Characters that would end the
+// URL early (|, >) or open markup (<) are percent-encoded, & is escaped.
+func slackLink(rawURL, text string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
+		strings.ContainsRune(rawURL, ' ') || report.Escape(rawURL) != rawURL {
+		return text
+	}
+	safe := strings.NewReplacer("|", "%7C", "<", "%3C", ">", "%3E", "&", "&amp;").Replace(rawURL)
+	return "<" + safe + "|" + text + ">"
 }
 
 // Post sends text, retrying failures that may pass.

@@ -28,8 +28,10 @@ type Sweep struct {
 	// Scan scans the mirror at dir beyond the commits in since, leaving
 	// out the blobs seen says were scanned.
 	Scan func(ctx context.Context, dir string, since []string, seen func(id string) bool) (*scanner.Result, error)
-	// Filter drops suppressed findings (configuration, ignores).
-	Filter func(fs []scanner.Finding) []scanner.Finding
+	// Filter drops suppressed findings (configuration, ignores) of the
+	// repository named (owner/name). It is called from several
+	// repositories' goroutines at once.
+	Filter func(repo string, fs []scanner.Finding) []scanner.Finding
 	// Verify, if set, verifies new findings (AWS keys) in place.
 	Verify func(ctx context.Context, fs []scanner.Finding)
 	// Log receives a line per repository swept.
@@ -37,6 +39,8 @@ type Sweep struct {
 	// Progress, if set, is told when a repository starts (done repositories
 	// so far, and the one starting) and when all are done (current "").
 	Progress func(done, total int, current string)
+
+	fps report.Fingerprinter
 }
 
 // Outcome is what sweeping one repository gave.
@@ -98,10 +102,10 @@ func (s *Sweep) logOutcome(o *Outcome, n, total int, took time.Duration) {
 	if s.Log == nil {
 		return
 	}
-	prefix := fmt.Sprintf("keysweep: [%d/%d] %s: ", n, total, o.Repo.FullName)
+	prefix := fmt.Sprintf("keysweep: [%d/%d] %s: ", n, total, report.Escape(o.Repo.FullName))
 	switch {
 	case o.Err != nil:
-		fmt.Fprintf(s.Log, "%sFAILED: %s\n", prefix, strings.Join(strings.Fields(o.Err.Error()), " "))
+		fmt.Fprintf(s.Log, "%sFAILED: %s\n", prefix, report.Escape(strings.Join(strings.Fields(o.Err.Error()), " ")))
 	case o.Unchanged:
 		fmt.Fprintf(s.Log, "%sunchanged since the last sweep\n", prefix)
 	default:
@@ -145,11 +149,16 @@ func (s *Sweep) sweepOne(ctx context.Context, o *Outcome) {
 	o.Unchanged = !s.Full && sameTips(prev.Tips, res.Tips) && res.Stats.Commits == 0
 	found := res.Findings
 	if s.Filter != nil {
-		found = s.Filter(found)
+		found = s.Filter(name, found)
 	}
 	var fresh []scanner.Finding
 	for _, f := range found {
-		known, err := s.State.Known(name, report.Fingerprint(f.RuleID, f.KeyID, f.Secret), f.Path)
+		known, err := s.State.Known(name, s.fps.Fingerprint(f.RuleID, f.KeyID, f.Secret), f.Path)
+		if err == nil && !known {
+			// Recorded by a sweep from before fingerprints were hashed
+			// slowly: known all the same.
+			known, err = s.State.Known(name, report.LegacyFingerprint(f.RuleID, f.KeyID, f.Secret), f.Path)
+		}
 		if err != nil {
 			o.Err = err
 			return
@@ -161,8 +170,8 @@ func (s *Sweep) sweepOne(ctx context.Context, o *Outcome) {
 	if s.Verify != nil && len(fresh) > 0 {
 		s.Verify(ctx, fresh)
 	}
-	stored := report.Build(fresh, false)
-	o.New = report.Build(fresh, s.NoRedact)
+	stored := s.fps.Build(fresh, false)
+	o.New = s.fps.Build(fresh, s.NoRedact)
 	for i := range stored {
 		stored[i].Repository, o.New[i].Repository = name, name
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keysweep/keysweep/github"
+	"github.com/keysweep/keysweep/internal/audit"
 	"github.com/keysweep/keysweep/report"
 	"github.com/keysweep/keysweep/scanner"
 )
@@ -30,6 +31,8 @@ type githubOptions struct {
 	repos       []string
 	filter      github.Filter
 	apiURL      string
+	gitHosts    []string
+	insecureAPI bool
 	tokenFile   string
 	appID       int64
 	appKey      string
@@ -41,6 +44,7 @@ type githubOptions struct {
 	concurrency int
 	shard       string
 	webhook     string
+	trustInline bool
 	workers     int
 	maxBlobSize string
 }
@@ -65,6 +69,15 @@ Authentication: GITHUB_TOKEN (or --token-file), or a GitHub App
 (--app-id and --app-key: its installation on the organization). GitHub
 Enterprise Server: --api-url https://HOST/api/v3/.
 
+Where the token goes: to the REST API, and to the git host it is known to
+serve (github.com for api.github.com; HOST for https://HOST/api/v3/), or
+one named with --git-host; scheme, host and port must all match. An API
+redirect to another origin is not followed. A repository whose clone URL
+is anywhere else, or is not https (file://, a local path, ssh://, git://),
+is not fetched: it fails, with the reason on stderr, and the sweep goes
+on. Plain http is refused unless the host is loopback (127.0.0.0/8, ::1,
+localhost) or --insecure-api is given.
+
 Sharding: --shard K/N sweeps the repositories whose name hashes to K of N
 (0 <= K < N), each shard with its own state file, e.g.
 --shard "$(JOB_COMPLETION_INDEX)/4" in a Kubernetes Indexed Job.
@@ -73,7 +86,10 @@ Exit codes: 0 nothing reported, 1 findings reported, 2 a repository failed
 or the sweep was interrupted (what completed is reported and saved).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.run(cmd.Context(), s)
+			if err := o.run(cmd.Context(), s); err != nil {
+				return printableError{err}
+			}
+			return nil
 		},
 	}
 	o.outputOptions.bind(cmd)
@@ -86,6 +102,8 @@ or the sweep was interrupted (what completed is reported and saved).`,
 	f.StringArrayVar(&o.filter.Include, "repo-include", nil, "sweep only repositories whose OWNER/NAME matches this `GLOB` (repeatable)")
 	f.StringArrayVar(&o.filter.Exclude, "repo-exclude", nil, "do not sweep repositories whose OWNER/NAME matches this `GLOB` (repeatable)")
 	f.StringVar(&o.apiURL, "api-url", "", "REST API of a GitHub Enterprise Server, `URL` like https://github.example.com/api/v3/")
+	f.StringArrayVar(&o.gitHosts, "git-host", nil, "also fetch clone URLs on this git `HOST` (HOST[:PORT] for https, or a URL without path), sending it the token (repeatable)")
+	f.BoolVar(&o.insecureAPI, "insecure-api", false, "accept a plain-http --api-url or --git-host on a host that is not loopback (the token crosses the network in clear)")
 	f.StringVar(&o.tokenFile, "token-file", "", "read the token from `FILE` instead of GITHUB_TOKEN")
 	f.Int64Var(&o.appID, "app-id", 0, "authenticate as this GitHub App (with --app-key)")
 	f.StringVar(&o.appKey, "app-key", "", "the GitHub App's private key, a PEM `FILE`")
@@ -97,6 +115,7 @@ or the sweep was interrupted (what completed is reported and saved).`,
 	f.IntVar(&o.concurrency, "concurrency", 4, "repositories swept at once")
 	f.StringVar(&o.shard, "shard", "0/1", "sweep only shard `K/N` of the repositories")
 	f.StringVar(&o.webhook, "notify-webhook", "", "post new findings to this Slack-compatible webhook `URL` (or set KEYSWEEP_NOTIFY_WEBHOOK)")
+	f.BoolVar(&o.trustInline, "trust-inline-markers", false, "honour keysweep:allow markers in the swept repositories, recording each secret they hide in the audit log (--audit-log; default: report those secrets)")
 	f.IntVar(&o.workers, "workers", 0, "blobs scanned at once across all repositories (default: the number of cores)")
 	f.StringVar(&o.maxBlobSize, "max-blob-size", "25MiB", "skip blobs larger than this `SIZE`")
 	o.cfg.bind(f)
@@ -108,6 +127,10 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
+	hosts, err := github.NewHosts(o.apiURL, o.gitHosts, o.insecureAPI)
+	if err != nil {
+		return err
+	}
 	shard, err := github.ParseShard(o.shard)
 	if err != nil {
 		return fmt.Errorf("--shard: %w", err)
@@ -116,7 +139,7 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 	if err != nil {
 		return fmt.Errorf("--max-blob-size: %w", err)
 	}
-	tokens, err := o.tokens()
+	tokens, err := o.tokens(hosts)
 	if err != nil {
 		return err
 	}
@@ -137,6 +160,19 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 	if err != nil {
 		return err
 	}
+	markers := &sweepMarkers{trust: o.trustInline}
+	if o.trustInline {
+		path := o.aws.auditLog
+		if path == "" {
+			if path, err = audit.DefaultPath(); err != nil {
+				return err
+			}
+		}
+		if markers.log, err = audit.Open(path); err != nil {
+			return err
+		}
+		defer markers.log.Close()
+	}
 	aws, err := o.aws.prepare(ctx)
 	if err != nil {
 		return err
@@ -147,7 +183,7 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 		return err
 	}
 	defer state.Close()
-	client, err := github.NewClient(o.apiURL, nil, tokens, s.errOut)
+	client, err := github.NewClient(hosts, nil, tokens, s.errOut)
 	if err != nil {
 		return err
 	}
@@ -165,15 +201,18 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 	var verifyMu sync.Mutex
 	var verified []scanner.Finding
 	sw := &github.Sweep{
-		Mirror:      &github.Mirror{Dir: cacheDir, PullRefs: o.pullRefs, Tokens: tokens},
+		Mirror:      &github.Mirror{Dir: cacheDir, PullRefs: o.pullRefs, Tokens: tokens, Hosts: hosts},
 		State:       state,
 		Concurrency: o.concurrency,
 		Full:        o.full,
 		NoRedact:    o.noRedact,
 		Scan: func(ctx context.Context, dir string, since []string, seen func(string) bool) (*scanner.Result, error) {
-			return scanner.Since(ctx, dir, setup.engine, since, seen, scanner.Options{Workers: perRepo, MaxBlobSize: maxSize})
+			// A swept repository's content is not trusted to mark its own
+			// secrets as harmless: the markers are kept, and honoured
+			// (audited) only with --trust-inline-markers.
+			return scanner.Since(ctx, dir, setup.engine, since, seen, scanner.Options{Workers: perRepo, MaxBlobSize: maxSize, KeepMarked: true})
 		},
-		Filter: setup.filter,
+		Filter: markers.filter(setup),
 		Log:    s.errOut,
 	}
 	if bar := newSweepProgress(s.errOut, o.noProgress, len(repos)); bar != nil {
@@ -183,7 +222,7 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 				_ = bar.Finish()
 				return
 			}
-			bar.Describe(current)
+			bar.Describe(report.Escape(current))
 		}
 	}
 	if aws != nil {
@@ -197,7 +236,7 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 	if listed != nil {
 		gone, err := sw.Prune(o.org, listed, shard)
 		for _, name := range gone {
-			fmt.Fprintf(s.errOut, "keysweep: %s is no longer in %s: its mirror and state are removed\n", name, o.org)
+			fmt.Fprintf(s.errOut, "keysweep: %s is no longer in %s: its mirror and state are removed\n", report.Escape(name), report.Escape(o.org))
 		}
 		if err != nil {
 			return fmt.Errorf("forget deleted repositories: %w", err)
@@ -293,13 +332,13 @@ func (o *githubOptions) validate() error {
 }
 
 // tokens returns where API and git requests get their token.
-func (o *githubOptions) tokens() (github.TokenSource, error) {
+func (o *githubOptions) tokens(hosts *github.Hosts) (github.TokenSource, error) {
 	if o.appID != 0 {
 		key, err := os.ReadFile(o.appKey)
 		if err != nil {
 			return nil, fmt.Errorf("--app-key: %w", err)
 		}
-		return github.NewAppTokens(o.appID, key, o.org, o.apiURL, nil)
+		return github.NewAppTokens(o.appID, key, o.org, hosts, nil)
 	}
 	if o.tokenFile != "" {
 		data, err := os.ReadFile(o.tokenFile)
@@ -384,6 +423,17 @@ func (o *githubOptions) notify(ctx context.Context, outcomes []github.Outcome) e
 	}
 	return nil
 }
+
+// printableError is err as printed on the terminal: on one line, and
+// with control characters escaped, since it may quote the API (a
+// repository name, an error message). errors.Is and As see through it.
+type printableError struct{ err error }
+
+func (e printableError) Error() string {
+	return report.Escape(strings.Join(strings.Fields(e.err.Error()), " "))
+}
+
+func (e printableError) Unwrap() error { return e.err }
 
 func first(s []string, n int) []string {
 	if len(s) > n {

@@ -3,6 +3,8 @@
 // repository lookup, GitHub App installation tokens with real RS256 JWT
 // checks), primary and secondary rate limits like GitHub's, and the
 // repositories themselves over smart HTTP, served by git http-backend.
+// Hostile answers can be set up too (clone URLs elsewhere, redirects to
+// another server), with a Catcher to show what that server was sent.
 package ghtest
 
 import (
@@ -33,6 +35,9 @@ type Repo struct {
 	Fork, Archived bool
 	// Visibility is public (default), private or internal.
 	Visibility string
+	// CloneURL, if set, is the clone_url the API answers instead of the
+	// stand-in's own: another host, a file:// URL, a local path.
+	CloneURL string
 }
 
 // Server is the stand-in.
@@ -50,7 +55,9 @@ type Server struct {
 	names     []string
 	repos     map[string]Repo
 	limits    []string // queued rate-limit answers: "primary", "secondary"
+	redirect  string   // where API requests are sent with a 302, if set
 	failGit   map[string]int
+	moveGit   map[string]string
 	holdGit   map[string]chan struct{}
 	requests  []string
 	appID     int64
@@ -63,7 +70,7 @@ func New(t testing.TB, token string) *Server {
 	t.Helper()
 	s := &Server{
 		t: t, Token: token, PageSize: 2, root: t.TempDir(),
-		repos: map[string]Repo{}, failGit: map[string]int{}, holdGit: map[string]chan struct{}{}, appTokens: map[string]bool{},
+		repos: map[string]Repo{}, failGit: map[string]int{}, moveGit: map[string]string{}, holdGit: map[string]chan struct{}{}, appTokens: map[string]bool{},
 	}
 	exe, err := exec.Command("git", "--exec-path").Output()
 	if err != nil {
@@ -130,11 +137,27 @@ func (s *Server) RateLimit(kinds ...string) {
 	s.limits = append(s.limits, kinds...)
 }
 
+// RedirectAPI makes every later API request answer 302 Found, to the
+// same path and query under to (another server's URL); "" stops it.
+func (s *Server) RedirectAPI(to string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.redirect = to
+}
+
 // FailGit makes git requests for fullName fail with status (403, 500...).
 func (s *Server) FailGit(fullName string, status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failGit[fullName] = status
+}
+
+// RedirectGit makes git requests for fullName answer 302 Found, to the
+// same path and query under to (another server's URL).
+func (s *Server) RedirectGit(fullName, to string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.moveGit[fullName] = to
 }
 
 // HoldGit makes git requests for fullName wait until the returned
@@ -172,14 +195,20 @@ func (s *Server) logged(h http.Handler) http.Handler {
 	})
 }
 
-// limited answers with a queued rate limit, if any.
-func (s *Server) limited(w http.ResponseWriter) bool {
+// limited answers with a queued rate limit, or the redirect RedirectAPI
+// set, if any.
+func (s *Server) limited(w http.ResponseWriter, r *http.Request) bool {
 	s.mu.Lock()
 	var kind string
 	if len(s.limits) > 0 {
 		kind, s.limits = s.limits[0], s.limits[1:]
 	}
+	redirect := s.redirect
 	s.mu.Unlock()
+	if redirect != "" {
+		http.Redirect(w, r, strings.TrimSuffix(redirect, "/")+r.URL.RequestURI(), http.StatusFound)
+		return true
+	}
 	switch kind {
 	case "primary":
 		w.Header().Set("X-RateLimit-Limit", "5000")
@@ -224,15 +253,19 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 
 func (s *Server) repoJSON(name string, r Repo) map[string]any {
 	owner, short, _ := strings.Cut(name, "/")
+	clone := r.CloneURL
+	if clone == "" {
+		clone = s.URL + "/git/" + name + ".git"
+	}
 	return map[string]any{
 		"name": short, "full_name": name, "owner": map[string]any{"login": owner},
 		"private": r.Visibility != "public", "visibility": r.Visibility, "fork": r.Fork, "archived": r.Archived,
-		"html_url": s.URL + "/" + name, "clone_url": s.URL + "/git/" + name + ".git",
+		"html_url": s.URL + "/" + name, "clone_url": clone,
 	}
 }
 
 func (s *Server) listRepos(w http.ResponseWriter, r *http.Request) {
-	if s.limited(w) || !s.authorized(w, r) {
+	if s.limited(w, r) || !s.authorized(w, r) {
 		return
 	}
 	org := r.PathValue("org")
@@ -275,7 +308,7 @@ func (s *Server) listRepos(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getRepo(w http.ResponseWriter, r *http.Request) {
-	if s.limited(w) || !s.authorized(w, r) {
+	if s.limited(w, r) || !s.authorized(w, r) {
 		return
 	}
 	name := r.PathValue("owner") + "/" + r.PathValue("name")
@@ -328,14 +361,14 @@ func (s *Server) appJWT(w http.ResponseWriter, r *http.Request) bool {
 }
 
 func (s *Server) installation(w http.ResponseWriter, r *http.Request) {
-	if s.limited(w) || !s.appJWT(w, r) {
+	if s.limited(w, r) || !s.appJWT(w, r) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"id": 4242, "account": map[string]any{"login": r.PathValue("org")}})
 }
 
 func (s *Server) accessToken(w http.ResponseWriter, r *http.Request) {
-	if s.limited(w) || !s.appJWT(w, r) {
+	if s.limited(w, r) || !s.appJWT(w, r) {
 		return
 	}
 	if r.PathValue("id") != "4242" {
@@ -368,7 +401,12 @@ func (s *Server) gitHandler(backend http.Handler) http.Handler {
 		valid := pass != "" && (pass == s.Token || s.appTokens[pass])
 		status := s.failGit[name]
 		hold := s.holdGit[name]
+		moved := s.moveGit[name]
 		s.mu.Unlock()
+		if moved != "" {
+			http.Redirect(w, r, strings.TrimSuffix(moved, "/")+r.URL.RequestURI(), http.StatusFound)
+			return
+		}
 		if hold != nil {
 			select {
 			case <-hold:
@@ -388,6 +426,37 @@ func (s *Server) gitHandler(backend http.Handler) http.Handler {
 			backend.ServeHTTP(w, r)
 		}
 	})
+}
+
+// Catcher is a server on 127.0.0.1 that must never be sent a
+// credential: it records the Authorization header of every request it
+// gets, and answers 404.
+type Catcher struct {
+	*httptest.Server
+	mu   sync.Mutex
+	seen []string
+}
+
+// NewCatcher starts a Catcher.
+func NewCatcher(t testing.TB) *Catcher {
+	t.Helper()
+	c := &Catcher{}
+	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.mu.Lock()
+		c.seen = append(c.seen, r.Method+" "+r.URL.Path+" Authorization="+r.Header.Get("Authorization"))
+		c.mu.Unlock()
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(c.Close)
+	return c
+}
+
+// Requests returns "METHOD path Authorization=VALUE" of every request so
+// far.
+func (c *Catcher) Requests() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.seen...)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
