@@ -320,13 +320,16 @@ func printSummary(w io.Writer, res *scanner.Result, maxSize int64, unit string, 
 		}
 		fmt.Fprintf(w, "; %d %s", n, what)
 	}
+	if st.Undecoded > 0 {
+		fmt.Fprintf(w, "; %d with encoded text beyond the decode budget", st.Undecoded)
+	}
 	fmt.Fprintf(w, "; %d findings\n", len(res.Findings))
 	if n := len(st.Missing); n > 0 {
 		shown := st.Missing
 		if n > 10 {
 			shown = shown[:10]
 		}
-		fmt.Fprintf(w, "keysweep: missing or unreadable: %s", strings.Join(shown, " "))
+		fmt.Fprintf(w, "keysweep: missing or unreadable: %s", report.Escape(strings.Join(shown, " ")))
 		if n > 10 {
 			fmt.Fprintf(w, " and %d more", n-10)
 		}

@@ -243,7 +243,7 @@ func (o *preReceiveOptions) run(ctx context.Context, s *streams) error {
 		return fmt.Errorf("push refused: %w", err)
 	}
 	for _, k := range opts.unknown {
-		fmt.Fprintf(s.errOut, "keysweep: unknown push option %s ignored (known: keysweep.allow, keysweep.reason, keysweep.skip)\n", k)
+		fmt.Fprintf(s.errOut, "keysweep: unknown push option %s ignored (known: keysweep.allow, keysweep.reason, keysweep.skip)\n", report.Escape(k))
 	}
 	if o.noBypass && (opts.skip || len(opts.allow) > 0) {
 		return errors.New("push refused: this server does not accept keysweep.allow or keysweep.skip; remove the secret from the commits")

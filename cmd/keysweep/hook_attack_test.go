@@ -274,3 +274,27 @@ func FuzzPushOptions(f *testing.F) {
 		}
 	})
 }
+
+func TestContentCannotReachTheTerminal(t *testing.T) {
+	t.Parallel()
+	s := newGitServer(t)
+	s.hook()
+	s.seed()
+	c := s.client
+	evil := "\x1b[2J\x1b]0;pwned\x07deploy\u202e.env"
+	c.Write(evil, "TOKEN="+tokA+"\n")
+	c.Git("add", "-A")
+	c.Git("commit", "-q", "--author", "Mallory\x1b[31m <m@example.com>", "-m", "x")
+	out := s.refused("main")
+	checkRefusal(t, out, allSecrets, `\x1b[2J\x1b]0;pwned\x07deploy\u202e.env:1`, `Mallory\x1b[31m`)
+
+	code, stdout, stderr := runCLI(t, "git", c.Dir)
+	if code != 1 || !strings.Contains(stdout, `\x1b[2J`) {
+		t.Errorf("exit %d:\n%s", code, stdout)
+	}
+	for name, text := range map[string]string{"push": out, "stdout": stdout, "stderr": stderr} {
+		if strings.ContainsAny(text, "\x1b\x07\u202e") {
+			t.Errorf("%s holds a raw control character: %q", name, text)
+		}
+	}
+}

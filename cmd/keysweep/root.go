@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/keysweep/keysweep/report"
 	"golang.org/x/term"
 )
 
@@ -64,8 +66,11 @@ func exitCode(err error) int {
 	}
 }
 
+// oneLine makes an error one line of plain text: errors quote paths, refs
+// and answers that someone else chose, which must not reach the terminal
+// as control sequences.
 func oneLine(err error) string {
-	return strings.Join(strings.Fields(err.Error()), " ")
+	return report.Escape(strings.Join(strings.Fields(err.Error()), " "))
 }
 
 func newRootCmd(s *streams) *cobra.Command {
