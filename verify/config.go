@@ -5,14 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/smithy-go"
 )
@@ -33,13 +30,7 @@ const DefaultRegion = "us-east-1"
 // for AWS, not give up on its own.
 func LoadConfig(ctx context.Context, opts ...func(*config.LoadOptions) error) (aws.Config, error) {
 	opts = append([]func(*config.LoadOptions) error{
-		config.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = 5
-				o.Backoff = backoff{base: 200 * time.Millisecond, max: 5 * time.Second}
-				o.RateLimiter = ratelimit.None
-			})
-		}),
+		retryer(backoff{base: 200 * time.Millisecond, max: 5 * time.Second}),
 	}, opts...)
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
@@ -51,6 +42,29 @@ func LoadConfig(ctx context.Context, opts ...func(*config.LoadOptions) error) (a
 	return cfg, nil
 }
 
+// WithBackoff is an option of LoadConfig: retries wait what delay says
+// for each retry (1 for the first) instead of the jittered exponential
+// backoff. Tests pass one that returns 0, and so never sleep.
+func WithBackoff(delay func(attempt int) time.Duration) func(*config.LoadOptions) error {
+	return retryer(backoffFunc(delay))
+}
+
+func retryer(b retry.BackoffDelayer) func(*config.LoadOptions) error {
+	return config.WithRetryer(func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = 5
+			o.Backoff = b
+			o.RateLimiter = ratelimit.None
+		})
+	})
+}
+
+type backoffFunc func(attempt int) time.Duration
+
+func (f backoffFunc) BackoffDelay(attempt int, _ error) (time.Duration, error) {
+	return f(attempt), nil
+}
+
 // backoff waits a random time up to base·2^(attempt-1), capped at max.
 type backoff struct{ base, max time.Duration }
 
@@ -60,39 +74,6 @@ func (b backoff) BackoffDelay(attempt int, _ error) (time.Duration, error) {
 		d = min(b.base<<(attempt-1), b.max)
 	}
 	return d/2 + rand.N(d/2+1), nil
-}
-
-// describe turns an AWS SDK error into one short line for a report: the
-// API error code and message, the HTTP status, or the network failure.
-// It never includes request parameters, so no secret can leak through it.
-func describe(err error) string {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return "no answer in time"
-	}
-	if errors.Is(err, context.Canceled) {
-		return "canceled"
-	}
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		msg := apiErr.ErrorCode()
-		if m := apiErr.ErrorMessage(); m != "" {
-			msg += ": " + m
-		}
-		var re *awshttp.ResponseError
-		if errors.As(err, &re) && re.HTTPStatusCode() != 0 {
-			msg = fmt.Sprintf("HTTP %d %s", re.HTTPStatusCode(), msg)
-		}
-		return msg
-	}
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) && re.HTTPStatusCode() != 0 {
-		return fmt.Sprintf("HTTP %d from AWS", re.HTTPStatusCode())
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return "request failed: " + ue.Error()
-	}
-	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
 // apiCode returns the AWS error code of err, or "".

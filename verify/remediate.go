@@ -61,6 +61,7 @@ type RemediateOptions struct {
 var (
 	accountRe  = regexp.MustCompile(`^[0-9]{12}$`)
 	roleNameRe = regexp.MustCompile(`^[\w+=,.@/-]{1,512}$`)
+	keyIDRe    = regexp.MustCompile(`^A[A-Z0-9]{3}[A-Z0-9]{16}$`)
 )
 
 // ParseAccounts reads a comma-separated list of 12-digit account ids.
@@ -90,6 +91,10 @@ type Remediator struct {
 
 	clients map[string]*iamClient // by account
 	done    map[string]Remediation
+	// secrets are those of the credentials remediation acts with: an
+	// endpoint's answer that holds one is not written out.
+	secrets     []string
+	haveDefault bool
 }
 
 type iamClient struct {
@@ -122,16 +127,37 @@ func NewRemediator(cfg aws.Config, opts RemediateOptions) (*Remediator, error) {
 }
 
 // Remediate decides about, and with Deactivate acts on, the key keyID
-// given what verification learned of it (nil when it was not verified).
-// A key is deactivated only when it was verified live, its account (as
-// STS answered, and as decoded from the key id) is one of the own
-// accounts, and IAM, asked again just before, still lists it as active.
-// Keys are never deleted. Each key id is dealt with once.
+// given what a Verifier of this process learned of it just now (nil when
+// it was not verified). A result read from a report (JSON) is never acted
+// on: a report proves nothing, since anyone can write one naming a key id.
+//
+// A key is deactivated only when it was verified live, its key id decodes
+// to one of the own accounts, STS answered for that same account, and
+// IAM, asked again just before, still lists it as active. Keys are never
+// deleted. Each key id is dealt with once.
 func (r *Remediator) Remediate(ctx context.Context, keyID string, v *Result) Remediation {
 	if rem, ok := r.done[keyID]; ok {
 		return rem
 	}
-	rem := r.remediate(ctx, keyID, v)
+	return r.decided(keyID, r.remediate(ctx, keyID, v))
+}
+
+// Skip records that keyID is left alone, for the reason note, without
+// asking AWS anything: for a key that cannot be verified again.
+func (r *Remediator) Skip(keyID, note string) Remediation {
+	if rem, ok := r.done[keyID]; ok {
+		return rem
+	}
+	account, _ := AccountID(keyID)
+	if !keyIDRe.MatchString(keyID) {
+		account = ""
+	}
+	return r.decided(keyID, Remediation{Action: ActionSkip, Account: account, Note: note})
+}
+
+// decided records the decision about an own account's key in the audit
+// log, and remembers it.
+func (r *Remediator) decided(keyID string, rem Remediation) Remediation {
 	if rem.Action != ActionSkip || r.own[rem.Account] {
 		if err := r.audit(keyID, rem.Account, rem.User, "decision", rem.Action, rem.Error); err != nil && rem.Action != ActionFailed {
 			rem.Action, rem.Error = ActionFailed, err.Error()
@@ -142,9 +168,12 @@ func (r *Remediator) Remediate(ctx context.Context, keyID string, v *Result) Rem
 }
 
 func (r *Remediator) remediate(ctx context.Context, keyID string, v *Result) Remediation {
+	if !keyIDRe.MatchString(keyID) {
+		return Remediation{Action: ActionSkip, Note: "not an AWS access key id"}
+	}
 	decoded, hasDecoded := AccountID(keyID)
 	account := decoded
-	if v != nil && v.Status == StatusVerified {
+	if !hasDecoded && v != nil && v.fresh && v.Status == StatusVerified {
 		account = v.Account
 	}
 	rem := Remediation{Account: account}
@@ -157,10 +186,17 @@ func (r *Remediator) remediate(ctx context.Context, keyID string, v *Result) Rem
 		}
 		return rem
 	}
+	if v != nil && !v.fresh {
+		rem.Action = ActionSkip
+		rem.Note = "a verification read from a report proves nothing: not touched; the key must be verified again with its secret"
+		return rem
+	}
 	switch status := verification(v); status {
 	case StatusVerified:
 	case StatusInvalid:
-		if r.opts.Deactivate && hasDecoded {
+		// Only InvalidClientTokenId may mean an inactive key; after
+		// SignatureDoesNotMatch or ExpiredToken IAM has nothing to say.
+		if r.opts.Deactivate && hasDecoded && v.code == "InvalidClientTokenId" {
 			return r.checkInactive(ctx, keyID, rem, v)
 		}
 		rem.Action, rem.Note = ActionSkip, "not live ("+v.Error+"): nothing to deactivate"
@@ -188,6 +224,13 @@ func (r *Remediator) remediate(ctx context.Context, keyID string, v *Result) Rem
 		rem.Note = fmt.Sprintf("root user access key: IAM cannot deactivate it. Sign in to account %s as the root user and make the key "+
 			"inactive under Security credentials, or, in an AWS Organization with centralized root access, act on the member's root "+
 			"credentials from the management account (sts:AssumeRoot)", account)
+		return rem
+	case !hasDecoded:
+		// Only STS says whose key it is: not enough to act on.
+		rem.Action, rem.User = ActionManual, arn.name()
+		rem.Note = fmt.Sprintf("the key id carries no account (issued before 2019), so STS's answer cannot be checked against it: "+
+			"if %s in account %s is yours, make the key inactive yourself (IAM console, or aws iam update-access-key "+
+			"--access-key-id %s --status Inactive --user-name %s)", arn.name(), account, keyID, arn.name())
 		return rem
 	}
 	rem.User = arn.userName()
@@ -272,9 +315,8 @@ func (r *Remediator) lookupUser(ctx context.Context, client *iam.Client, keyID, 
 	cancel()
 	user := ""
 	if err == nil {
-		user = aws.ToString(out.UserName)
-		if user == "" {
-			err = errors.New("no user name in the answer")
+		if user = shaped(aws.ToString(out.UserName), userNameRe, r.secrets); user == "" {
+			err = ownError("no user name in AWS's format in the answer")
 		}
 	}
 	if err := r.step(keyID, account, user, "lookup-user", err); err != nil {
@@ -287,7 +329,10 @@ func (r *Remediator) keyStatus(ctx context.Context, client *iam.Client, keyID, a
 	var status types.StatusType
 	var marker *string
 	err := func() error {
-		for {
+		// A user has at most two access keys: an endpoint that pages on
+		// and on is not believed.
+		const maxPages = 10
+		for page := 1; ; page++ {
 			cctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 			out, err := client.ListAccessKeys(cctx, &iam.ListAccessKeysInput{UserName: aws.String(user), Marker: marker})
 			cancel()
@@ -300,8 +345,8 @@ func (r *Remediator) keyStatus(ctx context.Context, client *iam.Client, keyID, a
 					return nil
 				}
 			}
-			if !out.IsTruncated {
-				return fmt.Errorf("user %s has no access key %s", user, keyID)
+			if !out.IsTruncated || page >= maxPages {
+				return ownError(fmt.Sprintf("user %s has no access key %s", user, keyID))
 			}
 			marker = out.Marker
 		}
@@ -326,14 +371,22 @@ func (r *Remediator) client(ctx context.Context, keyID, account, partition strin
 }
 
 func (r *Remediator) newClient(ctx context.Context, keyID, account, partition string) (*iam.Client, error) {
+	err := r.defaultSecrets(ctx)
 	stsClient := sts.NewFromConfig(r.cfg)
 	if r.opts.RoleName == "" {
-		cctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
-		out, err := stsClient.GetCallerIdentity(cctx, &sts.GetCallerIdentityInput{})
-		cancel()
-		if err == nil && aws.ToString(out.Account) != account {
-			err = fmt.Errorf("the default credentials belong to account %s, not %s: give --role-name to act through a role in %s",
-				aws.ToString(out.Account), account, account)
+		if err == nil {
+			cctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+			var out *sts.GetCallerIdentityOutput
+			out, err = stsClient.GetCallerIdentity(cctx, &sts.GetCallerIdentityInput{})
+			cancel()
+			switch {
+			case err != nil:
+			case !accountRe.MatchString(aws.ToString(out.Account)):
+				err = ownError(errMalformedIdentity)
+			case aws.ToString(out.Account) != account:
+				err = ownError(fmt.Sprintf("the default credentials belong to account %s, not %s: give --role-name to act through a role in %s",
+					aws.ToString(out.Account), account, account))
+			}
 		}
 		if err := r.step(keyID, account, "", "check-credentials", err); err != nil {
 			return nil, fmt.Errorf("default credentials: %w", err)
@@ -345,22 +398,47 @@ func (r *Remediator) newClient(ctx context.Context, keyID, account, partition st
 		partition = "aws"
 	}
 	roleARN := fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, r.opts.RoleName)
-	cctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
-	out, err := stsClient.AssumeRole(cctx, &sts.AssumeRoleInput{
-		RoleArn:         aws.String(roleARN),
-		RoleSessionName: aws.String("keysweep-remediation"),
-		DurationSeconds: aws.Int32(900),
-	})
-	cancel()
-	if err == nil && out.Credentials == nil {
-		err = errors.New("no credentials in the answer")
+	var out *sts.AssumeRoleOutput
+	if err == nil {
+		cctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+		out, err = stsClient.AssumeRole(cctx, &sts.AssumeRoleInput{
+			RoleArn:         aws.String(roleARN),
+			RoleSessionName: aws.String("keysweep-remediation"),
+			DurationSeconds: aws.Int32(900),
+		})
+		cancel()
+		if err == nil && out.Credentials == nil {
+			err = ownError("no credentials in the answer")
+		}
 	}
 	if err := r.stepRole(keyID, account, roleARN, err); err != nil {
 		return nil, fmt.Errorf("assume %s: %w", roleARN, err)
 	}
 	c := out.Credentials
+	r.secrets = append(r.secrets, aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
 	creds := credentials.NewStaticCredentialsProvider(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
 	return iam.NewFromConfig(r.cfg, func(o *iam.Options) { o.Credentials = aws.NewCredentialsCache(creds) }), nil
+}
+
+// defaultSecrets learns the secrets of the default credentials, which
+// every call signed with them carries (the session token in clear), so
+// that no answer echoing them is written out.
+func (r *Remediator) defaultSecrets(ctx context.Context) error {
+	if r.haveDefault {
+		return nil
+	}
+	if r.cfg.Credentials == nil {
+		return ownError("no AWS credentials: configure the default credential chain (AWS_PROFILE, AWS_ACCESS_KEY_ID, or a role of the machine)")
+	}
+	cctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	creds, err := r.cfg.Credentials.Retrieve(cctx)
+	cancel()
+	if err != nil {
+		return ownError("no AWS credentials could be loaded from the default credential chain: set AWS_PROFILE or AWS_ACCESS_KEY_ID, or run where a role is attached")
+	}
+	r.secrets = append(r.secrets, creds.SecretAccessKey, creds.SessionToken)
+	r.haveDefault = true
+	return nil
 }
 
 // step records the outcome of an AWS call in the audit log and returns
@@ -377,13 +455,13 @@ func (r *Remediator) stepRole(keyID, account, role string, err error) error {
 func (r *Remediator) record(e AuditEntry, err error) error {
 	e.Result = "ok"
 	if err != nil {
-		e.Result, e.Error = "failed", describe(err)
+		e.Result, e.Error = "failed", describe(err, r.secrets)
 	}
 	if aerr := r.opts.Audit.Record(e); aerr != nil {
 		return aerr
 	}
 	if err != nil {
-		return errors.New(e.Error)
+		return ownError(e.Error)
 	}
 	return nil
 }

@@ -356,3 +356,92 @@ func testConfigNoServer(t *testing.T) aws.Config {
 	}
 	return cfg
 }
+
+// TestRemediateActsOnlyOnItsOwnVerification reads results back from
+// JSON, as `keysweep remediate` reads a report: a report is no proof that
+// a key leaked (key ids are not secret; anyone can write one), so such a
+// result is never acted on, however genuine.
+func TestRemediateActsOnlyOnItsOwnVerification(t *testing.T) {
+	t.Parallel()
+	e := newEstate(t)
+	results := e.verifyAll(t)
+	before := len(e.s.Calls())
+	r, err := NewRemediator(testConfig(t, e.s, e.admin), RemediateOptions{
+		OwnAccounts: []string{ownAccount}, Deactivate: true, Audit: openAudit(t),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []awstest.Credentials{e.own, e.inactive} {
+		raw, err := json.Marshal(results[c.KeyID])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var read Result
+		if err := json.Unmarshal(raw, &read); err != nil {
+			t.Fatal(err)
+		}
+		rem := r.Remediate(context.Background(), c.KeyID, &read)
+		if rem.Action != ActionSkip || !strings.Contains(rem.Note, "verif") {
+			t.Errorf("%s read from a report: %+v, want skip with a note", c.KeyID, rem)
+		}
+	}
+	if calls := e.s.Calls()[before:]; len(calls) != 0 {
+		t.Errorf("%d AWS calls on the word of a report, first %s", len(calls), calls[0].Action)
+	}
+	if e.s.Status(e.own.KeyID) != "Active" {
+		t.Error("the key was deactivated on the word of a report")
+	}
+}
+
+// TestRemediateLegacyKeyIsManual: a key id issued before 2019 carries no
+// account, so STS's answer cannot be checked against it; such a key is
+// left to a person, with what to do.
+func TestRemediateLegacyKeyIsManual(t *testing.T) {
+	t.Parallel()
+	e := newEstate(t)
+	old := e.s.AddLegacyUserKey(ownAccount, "legacy-app")
+	v := NewVerifier(testConfig(t, e.s, e.admin), 10*time.Second).Verify(context.Background(), Key{ID: old.KeyID, Secret: old.Secret})
+	if v.Status != StatusVerified {
+		t.Fatalf("verification: %+v", v)
+	}
+	r, err := NewRemediator(testConfig(t, e.s, e.admin), RemediateOptions{
+		OwnAccounts: []string{ownAccount}, Deactivate: true, Audit: openAudit(t),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rem := r.Remediate(context.Background(), old.KeyID, &v)
+	if rem.Action != ActionManual || rem.Account != ownAccount || rem.User != "legacy-app" || !strings.Contains(rem.Note, "before 2019") {
+		t.Errorf("got %+v, want manual with a note", rem)
+	}
+	if n := e.s.Count("UpdateAccessKey"); n != 0 || e.s.Status(old.KeyID) != "Active" {
+		t.Errorf("UpdateAccessKey called %d times", n)
+	}
+}
+
+// TestRemediateWrongSecretAsksIAMNothing: SignatureDoesNotMatch says the
+// key id is live with another secret, so there is nothing to learn from
+// IAM; anyone can write a report pairing a key id with a wrong secret.
+func TestRemediateWrongSecretAsksIAMNothing(t *testing.T) {
+	t.Parallel()
+	e := newEstate(t)
+	v := NewVerifier(testConfig(t, e.s, e.admin), 10*time.Second).Verify(context.Background(),
+		Key{ID: e.own.KeyID, Secret: strings.ToUpper(e.own.Secret)})
+	if v.Status != StatusInvalid {
+		t.Fatalf("verification: %+v", v)
+	}
+	before := len(e.s.Calls())
+	r, err := NewRemediator(testConfig(t, e.s, e.admin), RemediateOptions{
+		OwnAccounts: []string{ownAccount}, RoleName: roleName, Deactivate: true, Audit: openAudit(t),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rem := r.Remediate(context.Background(), e.own.KeyID, &v); rem.Action != ActionSkip || !strings.Contains(rem.Note, "SignatureDoesNotMatch") {
+		t.Errorf("got %+v, want skip", rem)
+	}
+	if calls := e.s.Calls()[before:]; len(calls) != 0 {
+		t.Errorf("%d AWS calls, first %s", len(calls), calls[0].Action)
+	}
+}

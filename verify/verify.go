@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -33,6 +34,35 @@ type Key struct {
 	ID, Secret, SessionToken string
 }
 
+var (
+	secretKeyRe    = regexp.MustCompile(`^[A-Za-z0-9+/]{40}$`)
+	sessionTokenRe = regexp.MustCompile(`^[A-Za-z0-9+/]{16,}=*$`)
+)
+
+// IsSecretAccessKey reports whether s has the form of a secret access
+// key: 40 characters of base64. A redacted one ("9dr/*****") has not.
+func IsSecretAccessKey(s string) bool { return secretKeyRe.MatchString(s) }
+
+// IsSessionToken reports whether s has the form of a session token: a
+// long run of base64. A redacted one ("IQoJ*****") has not.
+func IsSessionToken(s string) bool { return sessionTokenRe.MatchString(s) }
+
+// lacks says why k cannot be verified, or "" when it can.
+func (k Key) lacks() string {
+	temporary := strings.HasPrefix(k.ID, "ASIA")
+	switch {
+	case k.Secret == "":
+		return "no secret access key found with this key id: not sent to AWS"
+	case !IsSecretAccessKey(k.Secret):
+		return "the secret access key found with this key id is not 40 characters of base64 (redacted?): not sent to AWS"
+	case temporary && k.SessionToken == "":
+		return "temporary key id (ASIA) without its session token: not sent to AWS"
+	case temporary && !IsSessionToken(k.SessionToken):
+		return "the session token found with this key id is not base64 (redacted?): not sent to AWS"
+	}
+	return ""
+}
+
 // Result is what verification learned of a key. Every field is always
 // written, so that consumers of the JSON see one shape.
 type Result struct {
@@ -41,6 +71,14 @@ type Result struct {
 	ARN     string `json:"arn"`
 	UserID  string `json:"user_id"`
 	Error   string `json:"error"`
+
+	// fresh marks a result that a Verifier of this process made. A
+	// result decoded from a report never is: a report proves nothing
+	// (key ids are not secret; anyone can write one), so a Remediator
+	// acts only on fresh results.
+	fresh bool
+	// code is the AWS error code behind an invalid status.
+	code string
 }
 
 // Verifier checks keys with sts:GetCallerIdentity, each distinct key once.
@@ -85,19 +123,23 @@ func (v *Verifier) VerifyAll(ctx context.Context, keys []Key, workers int) []Res
 }
 
 // Verify checks one key. A key of a canary-token account, a key id
-// without a secret, and temporary credentials without their session token
-// are not sent: the first would set off the canary, the others cannot
-// prove anything.
+// without a secret (or with a redacted one), and temporary credentials
+// without their session token are not sent: the first would set off the
+// canary, the others cannot prove anything.
 func (v *Verifier) Verify(ctx context.Context, k Key) Result {
+	r := v.verify(ctx, k)
+	r.fresh = true
+	return r
+}
+
+func (v *Verifier) verify(ctx context.Context, k Key) Result {
 	account, decoded := AccountID(k.ID)
-	switch {
-	case decoded && IsCanary(account):
+	if decoded && IsCanary(account) {
 		return Result{Status: StatusCanary, Account: account,
 			Error: "key of a canary-token account: not sent to AWS, which would set off the alarm"}
-	case k.Secret == "":
-		return Result{Status: StatusUnknown, Error: "no secret access key found with this key id: not sent to AWS"}
-	case strings.HasPrefix(k.ID, "ASIA") && k.SessionToken == "":
-		return Result{Status: StatusUnknown, Error: "temporary key id (ASIA) without its session token: not sent to AWS"}
+	}
+	if why := k.lacks(); why != "" {
+		return Result{Status: StatusUnknown, Error: why}
 	}
 
 	v.mu.Lock()
@@ -122,8 +164,10 @@ func (v *Verifier) Verify(ctx context.Context, k Key) Result {
 
 // call asks STS who k is. SignatureDoesNotMatch is asked once more before
 // it is believed: it proves the key id exists with another secret, which
-// is worth being sure of.
+// is worth being sure of. The answer is kept only when it has AWS's
+// shape and holds no form of k's secrets (see describe).
 func (v *Verifier) call(ctx context.Context, k Key) Result {
+	secrets := []string{k.Secret, k.SessionToken}
 	creds := credentials.NewStaticCredentialsProvider(k.ID, k.Secret, k.SessionToken)
 	withKey := func(o *sts.Options) { o.Credentials = creds }
 	for attempt := 1; ; attempt++ {
@@ -132,16 +176,20 @@ func (v *Verifier) call(ctx context.Context, k Key) Result {
 		timedOut := errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
 		cancel()
 		if err == nil {
-			return Result{
+			r := Result{
 				Status:  StatusVerified,
 				Account: aws.ToString(out.Account),
 				ARN:     aws.ToString(out.Arn),
 				UserID:  aws.ToString(out.UserId),
 			}
+			if !identity(r.Account, r.ARN, r.UserID, secrets) {
+				return Result{Status: StatusUnknown, Error: errMalformedIdentity}
+			}
+			return r
 		}
 		switch apiCode(err) {
 		case "InvalidClientTokenId":
-			return Result{Status: StatusInvalid, Error: "InvalidClientTokenId: the key id does not exist or is inactive"}
+			return Result{Status: StatusInvalid, Error: "InvalidClientTokenId: the key id does not exist or is inactive", code: "InvalidClientTokenId"}
 		case "ExpiredToken":
 			return Result{Status: StatusInvalid, Error: "ExpiredToken: the session token has expired"}
 		case "SignatureDoesNotMatch":
@@ -151,20 +199,10 @@ func (v *Verifier) call(ctx context.Context, k Key) Result {
 			return Result{Status: StatusInvalid,
 				Error: "SignatureDoesNotMatch: the key id exists but the secret found with it is not its secret"}
 		}
-		msg := describe(err)
+		msg := describe(err, secrets)
 		if timedOut {
 			msg = fmt.Sprintf("no answer from STS within %s", v.timeout)
 		}
-		return Result{Status: StatusUnknown, Error: scrub(msg, k)}
+		return Result{Status: StatusUnknown, Error: msg}
 	}
-}
-
-// scrub removes k's secrets from msg, should an error ever echo them.
-func scrub(msg string, k Key) string {
-	for _, s := range []string{k.Secret, k.SessionToken} {
-		if s != "" {
-			msg = strings.ReplaceAll(msg, s, "*****")
-		}
-	}
-	return msg
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/keysweep/keysweep/internal/awstest"
 	"github.com/keysweep/keysweep/internal/gittest"
+	"github.com/keysweep/keysweep/verify"
 )
 
 // These tests set the process environment (the SDK reads it), so they do
@@ -406,13 +407,16 @@ func TestRemediateFromReport(t *testing.T) {
 	awsEnv(t, e.s.URL, e.admin)
 	dir := t.TempDir()
 	reportFile := filepath.Join(dir, "report.json")
-	code, _, errOut := runCLI(t, "git", e.repo.Dir, "--verify", "--format", "json", "--report", reportFile)
+	// remediate verifies each key again with its secret: the report must
+	// hold them.
+	code, _, errOut := runCLI(t, "git", e.repo.Dir, "--verify", "--no-redact", "--format", "json", "--report", reportFile)
 	if code != exitFindings {
 		t.Fatalf("scan: exit %d; stderr:\n%s", code, errOut)
 	}
 	before := len(e.s.Calls())
 
-	// A dry run changes nothing and calls nothing.
+	// A dry run changes nothing: it only asks STS about the keys of the
+	// own accounts, signed with each key.
 	code, out, errOut := runCLI(t, "remediate", reportFile, "--own-accounts", ownAccount+","+secondAccount, "--dry-run", "--format", "json")
 	if code != exitFindings {
 		t.Fatalf("dry run: exit %d; stderr:\n%s", code, errOut)
@@ -420,8 +424,10 @@ func TestRemediateFromReport(t *testing.T) {
 	if got := actions(parseFindings(t, out))["terraform/second.tfvars"]; got != "would-deactivate "+secondAccount+" app" {
 		t.Errorf("dry run: %q", got)
 	}
-	if n := len(e.s.Calls()); n != before {
-		t.Errorf("the dry run made %d calls", n-before)
+	for _, c := range e.s.Calls()[before:] {
+		if a, _ := verify.AccountID(c.KeyID); c.Action != "GetCallerIdentity" || c.KeyID == e.admin.KeyID || (a != ownAccount && a != secondAccount) {
+			t.Errorf("the dry run called %s signed with %s", c.Action, c.KeyID)
+		}
 	}
 
 	audit := filepath.Join(dir, "audit.jsonl")
@@ -563,4 +569,291 @@ func TestVerifyThroughProxy(t *testing.T) {
 	if len(calls) != 1 || calls[0].Host != "sts.keysweep.invalid" {
 		t.Errorf("calls through the proxy: %+v", calls)
 	}
+}
+
+// reportFinding is a JSON finding as anyone could write one: a report is
+// plain text, and key ids are not secret.
+func reportFinding(rule, keyID, secret, claimedAccount string) map[string]any {
+	return map[string]any{
+		"rule_id": rule, "description": "AWS access key", "secret": secret, "commit": strings.Repeat("a", 40),
+		"path": "deploy/" + keyID + ".env", "line": 2, "column": 1, "author": "A", "email": "a@example.com",
+		"date": "2024-01-01T00:00:00+00:00", "fingerprint": rule + ":0123456789abcdef", "key_id": keyID,
+		"account_id": claimedAccount,
+		"verification": map[string]string{
+			"status": "verified", "account": claimedAccount, "arn": "arn:aws:iam::" + claimedAccount + ":user/ci/deploy-bot",
+			"user_id": "AIDAZR3VQ7WXEXAMPLE01", "error": "",
+		},
+	}
+}
+
+func writeJSON(t *testing.T, v any) string {
+	t.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "report.json")
+	if err := os.WriteFile(p, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// iamCalls returns the calls that act in an account, or prepare to:
+// everything but verification.
+func iamCalls(calls []awstest.Call) []string {
+	var out []string
+	for _, c := range calls {
+		if c.Action != "GetCallerIdentity" {
+			out = append(out, c.Action)
+		}
+	}
+	return out
+}
+
+// TestRemediateForgedReport: a report naming the user's own live key as
+// verified, with no working secret, must not get it deactivated (a denial
+// of service on a production key).
+func TestRemediateForgedReport(t *testing.T) {
+	tests := []struct {
+		name     string
+		finding  func(own awstest.Credentials) map[string]any
+		code     int
+		note     string // in the remediation's note
+		stderr   string // on stderr
+		verified string // the verification written: this run's, not the report's
+	}{
+		{
+			name: "redacted secret",
+			finding: func(own awstest.Credentials) map[string]any {
+				return reportFinding("aws-access-key", own.KeyID, own.Secret[:4]+"*****", ownAccount)
+			},
+			code: exitError, note: "--no-redact", stderr: "redacted", verified: "unknown",
+		},
+		{
+			name: "wrong secret",
+			finding: func(own awstest.Credentials) map[string]any {
+				return reportFinding("aws-access-key", own.KeyID, "Xx1"+strings.Repeat("Yy2", 12)+"Z", ownAccount)
+			},
+			code: exitClean, note: "SignatureDoesNotMatch", verified: "invalid",
+		},
+		{
+			name: "no secret at all",
+			finding: func(own awstest.Credentials) map[string]any {
+				return reportFinding("aws-access-key", own.KeyID, "", ownAccount)
+			},
+			code: exitClean, note: "no secret", stderr: "no secret", verified: "unknown",
+		},
+		{
+			name: "key id alone",
+			finding: func(own awstest.Credentials) map[string]any {
+				return reportFinding("aws-access-key-id", own.KeyID, own.KeyID, ownAccount)
+			},
+			code: exitClean, note: "no secret", stderr: "no secret", verified: "unknown",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEstate(t)
+			awsEnv(t, e.s.URL, e.admin)
+			own := e.leaks["own"]
+			forged := writeJSON(t, []any{tt.finding(own)})
+			code, out, errOut := runCLI(t, "remediate", forged, "--own-accounts", ownAccount, "--role-name", roleName, "--format", "json")
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, errOut)
+			}
+			fs := parseFindingsList(t, out)
+			if len(fs) != 1 || fs[0].Remediation == nil {
+				t.Fatalf("findings: %+v", fs)
+			}
+			if r := fs[0].Remediation; r.Action != "skip" || !strings.Contains(r.Note, tt.note) {
+				t.Errorf("remediation %+v, want skip with %q in the note", r, tt.note)
+			}
+			if v := fs[0].Verification; v == nil || v.Status != tt.verified {
+				t.Errorf("verification %+v, want %s (this run's)", v, tt.verified)
+			}
+			told := strings.Contains(errOut, "keysweep: "+own.KeyID+": not verified again, so not touched: ") && strings.Contains(errOut, tt.stderr)
+			if tt.stderr != "" && !told {
+				t.Errorf("stderr does not say why %s was not touched:\n%s", own.KeyID, errOut)
+			}
+			if lines := strings.Split(strings.TrimSpace(errOut), "\n"); tt.code == exitError && !strings.Contains(lines[len(lines)-1], "--no-redact") {
+				t.Errorf("the last line does not say what to do: %q", lines[len(lines)-1])
+			}
+			if got := e.s.Status(own.KeyID); got != "Active" {
+				t.Errorf("the key is %s", got)
+			}
+			if n := e.s.Count("UpdateAccessKey"); n != 0 {
+				t.Errorf("UpdateAccessKey called %d times", n)
+			}
+			if calls := iamCalls(e.s.Calls()); len(calls) != 0 {
+				t.Errorf("calls on the word of a forged report: %v", calls)
+			}
+		})
+	}
+}
+
+// TestRemediateReverifiesGenuineReport: an unredacted report of a live
+// own key gets it deactivated, after STS has answered for the key again.
+// The report's verification plays no part: here it says "invalid".
+func TestRemediateReverifiesGenuineReport(t *testing.T) {
+	e := newEstate(t)
+	awsEnv(t, e.s.URL, e.admin)
+	reportFile := filepath.Join(t.TempDir(), "report.json")
+	if code, _, errOut := runCLI(t, "git", e.repo.Dir, "--format", "json", "--no-redact", "--report", reportFile); code != exitFindings {
+		t.Fatalf("scan: exit %d; stderr:\n%s", code, errOut)
+	}
+	var fs []map[string]any
+	raw, err := os.ReadFile(reportFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &fs); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fs {
+		if f["key_id"] != nil {
+			f["verification"] = map[string]string{"status": "invalid", "account": "", "arn": "", "user_id": "", "error": "forged"}
+		}
+	}
+	reportFile = writeJSON(t, fs)
+
+	code, out, errOut := runCLI(t, "remediate", reportFile, "--own-accounts", ownAccount, "--role-name", roleName, "--format", "json")
+	if code != exitFindings { // root and session keys are left to a person
+		t.Fatalf("remediate: exit %d; stderr:\n%s", code, errOut)
+	}
+	got := parseFindings(t, out)
+	if r := got["deploy/prod.env"].Remediation; r == nil || r.Action != "deactivated" {
+		t.Errorf("own key: %+v", r)
+	}
+	if v := got["deploy/prod.env"].Verification; v == nil || v.Status != "verified" || v.Account != ownAccount {
+		t.Errorf("own key's verification: %+v, want this run's", v)
+	}
+	own := e.leaks["own"].KeyID
+	if e.s.Status(own) != "Inactive" {
+		t.Error("the own key is still active")
+	}
+	// STS answered for the key, signed with its secret, before IAM was
+	// asked to deactivate it.
+	verified, deactivated := -1, -1
+	for i, c := range e.s.Calls() {
+		switch {
+		case c.Action == "GetCallerIdentity" && c.KeyID == own && c.Status == 200:
+			verified = i
+		case c.Action == "UpdateAccessKey" && c.Params.Get("AccessKeyId") == own:
+			deactivated = i
+		}
+	}
+	if verified < 0 || deactivated < verified {
+		t.Errorf("GetCallerIdentity with the key at call %d, UpdateAccessKey at %d", verified, deactivated)
+	}
+	for name, c := range e.leaks {
+		if strings.Contains(out, c.Secret) || strings.Contains(errOut, c.Secret) {
+			t.Errorf("remediate printed the secret of %s: its output is redacted unless --no-redact", name)
+		}
+	}
+}
+
+// TestRemediateNeverTouchesAForeignAccount: a working secret is not
+// enough; the key id must decode to an own account, and STS must answer
+// for that same account.
+func TestRemediateNeverTouchesAForeignAccount(t *testing.T) {
+	e := newEstate(t)
+	awsEnv(t, e.s.URL, e.admin)
+	foreign := e.leaks["foreign"]
+	// A key of the user's own account, for which STS claims another.
+	liar := e.s.AddUserKey(ownAccount, "ci/liar", false)
+	e.s.AnswerAs(liar.KeyID, foreignAccount)
+	forged := writeJSON(t, []any{
+		reportFinding("aws-access-key", foreign.KeyID, foreign.Secret, ownAccount),
+		reportFinding("aws-access-key", liar.KeyID, liar.Secret, ownAccount),
+	})
+	code, out, errOut := runCLI(t, "remediate", forged, "--own-accounts", ownAccount, "--role-name", roleName, "--format", "json")
+	if code != exitClean {
+		t.Errorf("exit %d; stderr:\n%s", code, errOut)
+	}
+	byKey := map[string]finding{}
+	for _, f := range parseFindingsList(t, out) {
+		byKey[f.KeyID] = f
+	}
+	if r := byKey[foreign.KeyID].Remediation; r == nil || r.Action != "skip" || r.Account != foreignAccount {
+		t.Errorf("foreign key: %+v", r)
+	}
+	if r := byKey[liar.KeyID].Remediation; r == nil || r.Action != "skip" || !strings.Contains(r.Note, "STS answered for account "+foreignAccount) {
+		t.Errorf("key STS claims for another account: %+v", r)
+	}
+	if n := len(e.s.CallsBy(foreign.KeyID)); n != 0 {
+		t.Errorf("the foreign key was sent to AWS %d times", n)
+	}
+	if calls := iamCalls(e.s.Calls()); len(calls) != 0 {
+		t.Errorf("calls to act: %v", calls)
+	}
+	if e.s.Status(foreign.KeyID) != "Active" || e.s.Status(liar.KeyID) != "Active" {
+		t.Error("a key was deactivated")
+	}
+}
+
+// TestAWSOutputsNeverEchoSecrets plays a hostile endpoint that echoes the
+// secret and session token of the keys it is asked about, in every form
+// and field, and IAM answers that echo the acting credentials': no form
+// of them may reach the report, stderr or the audit log.
+func TestAWSOutputsNeverEchoSecrets(t *testing.T) {
+	s := awstest.New(t)
+	admin := s.AddUserKey(ownAccount, "security-admin", true)
+	audit := filepath.Join(awsEnvDir(t, s.URL, admin), "audit.jsonl")
+	s.AddRole(ownAccount, roleName, ownAccount)
+	r := gittest.New(t)
+	var secrets []string
+	for _, field := range []awstest.EchoField{awstest.EchoInMessage, awstest.EchoInCode, awstest.EchoInArn, awstest.EchoInUserID} {
+		for _, form := range awstest.EchoForms() {
+			c := s.AddSessionKey(foreignAccount, "deployer", "build-42")
+			s.SetEcho(awstest.Echo{KeyID: c.KeyID, Form: form, Field: field})
+			r.Write(string(field)+"/"+string(form)+".env", "aws_access_key_id = "+c.KeyID+"\naws_secret_access_key = "+c.Secret+
+				"\naws_session_token = "+c.SessionToken+"\n")
+			secrets = append(secrets, c.Secret, c.SessionToken)
+		}
+	}
+	// A live key of the user's own, and an IAM that echoes.
+	live := s.AddUserKey(ownAccount, "ci/deploy-bot", false)
+	r.Write("own.env", "aws_access_key_id = "+live.KeyID+"\naws_secret_access_key = "+live.Secret+"\n")
+	r.Commit("keys")
+	s.SetEcho(awstest.Echo{Action: "ListAccessKeys", Form: awstest.EchoPlain, Field: awstest.EchoInMessage})
+
+	for _, format := range []string{"json", "text"} {
+		code, out, errOut := runCLI(t, "git", r.Dir, "--own-accounts", ownAccount, "--role-name", roleName, "--deactivate",
+			"--audit-log", audit, "--format", format)
+		if code != exitError { // the IAM step failed
+			t.Errorf("%s: exit %d; stderr:\n%s", format, code, errOut)
+		}
+		if !strings.Contains(out, "ListAccessKeys") {
+			t.Errorf("%s: the failed step is not named:\n%s", format, out)
+		}
+		logged, err := os.ReadFile(audit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := append([]string{admin.Secret}, secrets...)
+		for _, c := range s.Calls() {
+			if strings.HasPrefix(c.KeyID, "ASIA") {
+				issued := s.Credentials(c.KeyID)
+				all = append(all, issued.Secret, issued.SessionToken)
+			}
+		}
+		for _, secret := range all {
+			for _, form := range awstest.EchoForms() {
+				said := form.Apply(secret)
+				for where, text := range map[string]string{"stdout": out, "stderr": errOut, "the audit log": string(logged)} {
+					if i := strings.Index(text, said); i >= 0 {
+						t.Errorf("%s: %s holds a secret (%s) at %q", format, where, form, text[max(0, i-30):min(len(text), i+30)])
+					}
+				}
+			}
+		}
+	}
+}
+
+// awsEnvDir is awsEnv, returning a directory of the test's own.
+func awsEnvDir(t *testing.T, endpoint string, creds awstest.Credentials) string {
+	t.Helper()
+	awsEnv(t, endpoint, creds)
+	return t.TempDir()
 }

@@ -7,7 +7,9 @@
 // Like AWS, it answers an unknown or inactive key id with
 // InvalidClientTokenId and a wrong secret with SignatureDoesNotMatch. It
 // refuses DeleteAccessKey, and records every call so that tests can check
-// what was (and was not) asked of it.
+// what was (and was not) asked of it. It can also play a hostile endpoint
+// (or proxy) that echoes the caller's secrets back in its answers, or
+// that lies about whose key signed a request.
 package awstest
 
 import (
@@ -78,6 +80,8 @@ type Server struct {
 	throttle map[string]int   // key id -> requests still to throttle
 	fail     map[string]int   // key id -> requests still to fail with a 500
 	delay    map[string]time.Duration
+	echoes   []Echo
+	answerAs map[string]string // key id -> account GetCallerIdentity claims
 	calls    []Call
 	serial   uint32
 	inFlight int
@@ -92,6 +96,7 @@ func New(t testing.TB) *Server {
 		throttle: map[string]int{},
 		fail:     map[string]int{},
 		delay:    map[string]time.Duration{},
+		answerAs: map[string]string{},
 	}
 	hs := httptest.NewServer(s)
 	t.Cleanup(hs.Close)
@@ -115,6 +120,30 @@ func (s *Server) AddRootKey(account string) Credentials {
 // session token) of a session of role in account.
 func (s *Server) AddSessionKey(account, roleName, session string) Credentials {
 	return s.add("ASIA", account, roleName, session, true)
+}
+
+// AddLegacyUserKey creates an active access key for an IAM user of
+// account with an id of the kind AWS issued before 2019 (its fifth
+// character is I or J), which carries no account.
+func (s *Server) AddLegacyUserKey(account, user string) Credentials {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.serial++
+	var raw [10]byte
+	binary.BigEndian.PutUint32(raw[:], s.serial*2654435761)
+	binary.BigEndian.PutUint32(raw[4:], s.serial)
+	id := "AKIAI" + base32.StdEncoding.EncodeToString(raw[:])[:15]
+	c := Credentials{KeyID: id, Secret: randomSecret()}
+	s.keys[id] = &key{Credentials: c, account: account, user: user, active: true}
+	return c
+}
+
+// SetSecret replaces the secret access key of keyID, for a test that needs
+// one of a given form.
+func (s *Server) SetSecret(keyID, secret string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keys[keyID].Secret = secret
 }
 
 // AddRole creates role name in account, assumable from the trusted
@@ -142,6 +171,9 @@ func (s *Server) addLocked(prefix, account, user, session string, admin bool) Cr
 		// Real session tokens are base64 of a structure that starts
 		// with "!\n\torigin".
 		c.SessionToken = "IQoJb3JpZ2lu" + randomString(150)
+		for !strings.Contains(c.SessionToken, "+") || !strings.Contains(c.SessionToken, "/") {
+			c.SessionToken = "IQoJb3JpZ2lu" + randomString(150)
+		}
 	}
 	s.keys[c.KeyID] = &key{Credentials: c, account: account, user: user, session: session, active: true, admin: admin}
 	return c
@@ -152,6 +184,17 @@ func (s *Server) SetActive(keyID string, active bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.keys[keyID].active = active
+}
+
+// Credentials returns the credentials of keyID, among them those that
+// AssumeRole issued.
+func (s *Server) Credentials(keyID string) Credentials {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if k, ok := s.keys[keyID]; ok {
+		return k.Credentials
+	}
+	return Credentials{}
 }
 
 // Status returns "Active", "Inactive", or "" for a key that does not exist.
@@ -188,6 +231,105 @@ func (s *Server) Delay(keyID string, d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.delay[keyID] = d
+}
+
+// AnswerAs makes GetCallerIdentity, signed with keyID, claim that the key
+// belongs to account (ARN, user id and account all say so), as a lying
+// endpoint would.
+func (s *Server) AnswerAs(keyID, account string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.answerAs[keyID] = account
+}
+
+// EchoForm is how a hostile endpoint transforms a secret it echoes.
+type EchoForm string
+
+// The forms of an echoed secret.
+const (
+	EchoPlain        EchoForm = "plain"
+	EchoURLEncoded   EchoForm = "url-encoded"    // percent-encoded, as in a query string
+	EchoPlusForSpace EchoForm = "plus-for-space" // '+' read as a space, as a form decoder does
+	EchoHTMLEscaped  EchoForm = "html-escaped"   // every character as an HTML character reference
+	EchoBase64       EchoForm = "base64"
+	EchoPrefix       EchoForm = "8-char-prefix"
+)
+
+// EchoForms lists every form.
+func EchoForms() []EchoForm {
+	return []EchoForm{EchoPlain, EchoURLEncoded, EchoPlusForSpace, EchoHTMLEscaped, EchoBase64, EchoPrefix}
+}
+
+// Apply transforms secret as the form says.
+func (f EchoForm) Apply(secret string) string {
+	switch f {
+	case EchoURLEncoded:
+		return url.QueryEscape(secret)
+	case EchoPlusForSpace:
+		return strings.ReplaceAll(secret, "+", " ")
+	case EchoHTMLEscaped:
+		var b strings.Builder
+		for _, r := range secret {
+			fmt.Fprintf(&b, "&#x%X;", r)
+		}
+		return b.String()
+	case EchoBase64:
+		return base64.StdEncoding.EncodeToString([]byte(secret))
+	case EchoPrefix:
+		return secret[:min(8, len(secret))]
+	}
+	return secret
+}
+
+// EchoField is where a hostile endpoint puts what it echoes.
+type EchoField string
+
+// The fields an echo can go into.
+const (
+	EchoInMessage  EchoField = "message"   // the Message of an error answer (403 AccessDenied)
+	EchoInCode     EchoField = "code"      // the Code of an error answer (400)
+	EchoInArn      EchoField = "arn"       // GetCallerIdentity's Arn, as a user path
+	EchoInUserID   EchoField = "user-id"   // GetCallerIdentity's UserId, as a session name
+	EchoInUserName EchoField = "user-name" // GetAccessKeyLastUsed's UserName
+)
+
+// Echo makes the stand-in answer the requests that KeyID signed ("" for
+// any key) and that ask for Action ("" for any) as a hostile endpoint or
+// proxy would: with the session token the request carried and the
+// signing key's secret (which a real endpoint never sees, but a test
+// must not rely on that), transformed by Form, put into Field.
+type Echo struct {
+	KeyID, Action string
+	Form          EchoForm
+	Field         EchoField
+}
+
+// SetEcho adds an echo; the first one that matches a request applies.
+func (s *Server) SetEcho(e Echo) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.echoes = append(s.echoes, e)
+}
+
+func (s *Server) echoFor(keyID, action string) (Echo, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.echoes {
+		if (e.KeyID == "" || e.KeyID == keyID) && (e.Action == "" || e.Action == action) {
+			return e, true
+		}
+	}
+	return Echo{}, false
+}
+
+// echoed is what an echo puts into its field: the token and the secret,
+// each transformed.
+func (e Echo) echoed(token, secret string) string {
+	out := e.Form.Apply(secret)
+	if token != "" {
+		out = e.Form.Apply(token) + out
+	}
+	return out
 }
 
 // Calls returns the requests answered so far, in order.
@@ -235,12 +377,14 @@ func KeyID(prefix, account string, serial uint32) string {
 }
 
 // randomSecret returns 40 base64 characters with upper and lower case
-// letters and digits, as AWS's secret access keys have.
+// letters and digits, as AWS's secret access keys have, and with a '+'
+// and a '/', so that every test meets the characters that encodings
+// change.
 func randomSecret() string {
 	for {
 		s := randomString(30)
 		if strings.ContainsAny(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") && strings.ContainsAny(s, "abcdefghijklmnopqrstuvwxyz") &&
-			strings.ContainsAny(s, "0123456789") {
+			strings.ContainsAny(s, "0123456789") && strings.Contains(s, "+") && strings.Contains(s, "/") {
 			return s
 		}
 	}
@@ -399,11 +543,35 @@ func (s *Server) serve(r *http.Request, body []byte, params url.Values, call *Ca
 	}
 	s.mu.Lock()
 	k.lastUse = time.Now().UTC()
+	if a, ok := s.answerAs[auth.keyID]; ok {
+		caller.account = a
+	}
 	s.mu.Unlock()
+
+	echo, echoing := s.echoFor(auth.keyID, call.Action)
+	if echoing {
+		said := echo.echoed(r.Header.Get("X-Amz-Security-Token"), caller.Secret)
+		switch echo.Field {
+		case EchoInMessage:
+			return "", ns, &apiError{http.StatusForbidden, "AccessDenied", "not authorized for the token " + said}
+		case EchoInCode:
+			return "", ns, &apiError{http.StatusBadRequest, said, "Rejected"}
+		}
+	}
 
 	switch call.Action {
 	case "GetCallerIdentity":
-		return el("Arn", caller.arn()) + el("UserId", caller.userID()) + el("Account", caller.account), ns, nil
+		arn, userID := caller.arn(), caller.userID()
+		if echoing {
+			said := echo.echoed(r.Header.Get("X-Amz-Security-Token"), caller.Secret)
+			switch echo.Field {
+			case EchoInArn:
+				arn = "arn:aws:iam::" + caller.account + ":user/echo/" + said
+			case EchoInUserID:
+				userID = "AIDA" + strings.Repeat("Q", 17) + ":" + said
+			}
+		}
+		return el("Arn", arn) + el("UserId", userID) + el("Account", caller.account), ns, nil
 	case "AssumeRole":
 		res, err := s.assumeRole(&caller, params)
 		return res, ns, err
@@ -416,6 +584,10 @@ func (s *Server) serve(r *http.Request, body []byte, params url.Values, call *Ca
 	switch call.Action {
 	case "GetAccessKeyLastUsed":
 		res, aerr = s.lastUsed(&caller, params)
+		if echoing && echo.Field == EchoInUserName && aerr == nil {
+			said := echo.echoed(r.Header.Get("X-Amz-Security-Token"), caller.Secret)
+			res = el("UserName", said) + "<AccessKeyLastUsed>" + el("ServiceName", "N/A") + el("Region", "N/A") + "</AccessKeyLastUsed>"
+		}
 	case "ListAccessKeys":
 		res, aerr = s.listKeys(&caller, params)
 	case "UpdateAccessKey":

@@ -65,3 +65,38 @@ func TestUnsignedAndMalformedRequests(t *testing.T) {
 		}
 	}
 }
+
+func TestLegacyKeyIDCarriesNoAccount(t *testing.T) {
+	t.Parallel()
+	s := New(t)
+	for range 3 {
+		c := s.AddLegacyUserKey("111122223333", "old")
+		if len(c.KeyID) != 20 || c.KeyID[4] != 'I' {
+			t.Errorf("legacy key id %q", c.KeyID)
+		}
+		if a, ok := verify.AccountID(c.KeyID); ok {
+			t.Errorf("legacy key id %s decodes to %s", c.KeyID, a)
+		}
+	}
+}
+
+func TestEchoForms(t *testing.T) {
+	t.Parallel()
+	const secret = "Ab+c/d=="
+	want := map[EchoForm]string{
+		EchoPlain:        "Ab+c/d==",
+		EchoURLEncoded:   "Ab%2Bc%2Fd%3D%3D",
+		EchoPlusForSpace: "Ab c/d==",
+		EchoHTMLEscaped:  "&#x41;&#x62;&#x2B;&#x63;&#x2F;&#x64;&#x3D;&#x3D;",
+		EchoBase64:       "QWIrYy9kPT0=",
+		EchoPrefix:       "Ab+c/d==",
+	}
+	for _, f := range EchoForms() {
+		if got := f.Apply(secret); got != want[f] {
+			t.Errorf("%s: %q, want %q", f, got, want[f])
+		}
+	}
+	if got := EchoPrefix.Apply(secret + "xyz"); got != secret {
+		t.Errorf("prefix: %q", got)
+	}
+}
