@@ -291,7 +291,12 @@ func writeReport(s *streams, o *outputOptions, findings []report.Finding) error 
 		}
 		return nil
 	}
-	f, err := os.Create(o.reportFile)
+	// A report with secrets in clear is readable by its owner alone.
+	perm := os.FileMode(0o666)
+	if o.noRedact {
+		perm = 0o600
+	}
+	f, err := os.OpenFile(o.reportFile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
 	if err != nil {
 		return fmt.Errorf("create report: %w", err)
 	}

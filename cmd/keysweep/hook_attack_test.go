@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -295,6 +297,34 @@ func TestContentCannotReachTheTerminal(t *testing.T) {
 	for name, text := range map[string]string{"push": out, "stdout": stdout, "stderr": stderr} {
 		if strings.ContainsAny(text, "\x1b\x07\u202e") {
 			t.Errorf("%s holds a raw control character: %q", name, text)
+		}
+	}
+}
+
+func TestUnredactedReportIsPrivate(t *testing.T) {
+	t.Parallel()
+	r := gittest.New(t)
+	r.Write("ci.env", "TOKEN="+tokA+"\n")
+	r.Commit("leak")
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		perm os.FileMode
+	}{
+		{[]string{"--no-redact"}, 0o600},
+		{nil, 0o666},
+	} {
+		path := filepath.Join(dir, fmt.Sprint(len(tc.args))+".json")
+		if code, _, stderr := runCLI(t, append([]string{"git", r.Dir, "--format", "json", "--report", path}, tc.args...)...); code != 1 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The umask may take more away, never add.
+		if st.Mode().Perm()&^tc.perm != 0 {
+			t.Errorf("%v: report mode %v, want at most %v", tc.args, st.Mode().Perm(), tc.perm)
 		}
 	}
 }

@@ -75,7 +75,7 @@ the report's secret is redacted, or bad input).`,
 }
 
 func runRemediate(cmd *cobra.Command, s *streams, o *remediateOptions, path string) error {
-	out := &outputOptions{format: o.format, reportFile: o.reportFile}
+	out := &outputOptions{format: o.format, reportFile: o.reportFile, noRedact: o.noRedact}
 	if err := out.validate(); err != nil {
 		return err
 	}
