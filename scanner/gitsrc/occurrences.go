@@ -26,14 +26,14 @@ func (r *Repo) Occurrences(ctx context.Context, tips []Tip, blobs map[string]boo
 		return out, nil
 	}
 	seen := make(map[Occurrence]bool)
-	err := r.changes(ctx, in.String(), false, func(string) {}, func(commit string, c Change) error {
-		if !blobs[c.ID] {
+	err := r.changes(ctx, in.String(), false, func(string) {}, func(commit string, id, path []byte) error {
+		if !blobs[string(id)] {
 			return nil
 		}
-		o := Occurrence{Commit: commit, Path: c.Path}
+		o := Occurrence{Commit: commit, Path: string(path)}
 		if !seen[o] {
 			seen[o] = true
-			out[c.ID] = append(out[c.ID], o)
+			out[string(id)] = append(out[string(id)], o)
 		}
 		return nil
 	})

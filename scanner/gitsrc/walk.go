@@ -72,8 +72,11 @@ func (r *Repo) Walk(ctx context.Context, tips []Tip, exclude []string, excludeRe
 		}
 		err := r.changes(ctx, in.String(), excludeRefs, func(commit string) {
 			st.Commits = append(st.Commits, commit)
-		}, func(commit string, c Change) error {
-			return emit(Blob{ID: c.ID, Commit: commit, Path: c.Path})
+		}, func(commit string, id, path []byte) error {
+			if seen[string(id)] {
+				return nil
+			}
+			return emit(Blob{ID: string(id), Commit: commit, Path: string(path)})
 		})
 		if err != nil {
 			return st, err
@@ -103,39 +106,31 @@ type Change struct {
 }
 
 // changes lists the commits named on stdin (rev-list syntax: ids, and ^id
-// to exclude) oldest first, and for each the blobs it adds or changes,
-// compared with each parent (merges included), through commit and fn.
-func (r *Repo) changes(ctx context.Context, revs string, excludeRefs bool, commit func(string), fn func(string, Change) error) error {
+// to exclude) oldest first, and for each the blobs it adds or changes:
+// compared with its parent, or for a merge, those that differ from every
+// parent (what no parent had there: a conflict resolution).
+func (r *Repo) changes(ctx context.Context, revs string, excludeRefs bool, commit func(string), fn func(commit string, id, path []byte) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	args := []string{"rev-list", "--reverse", "--date-order", "--stdin"}
+	// One process lists the commits and diffs each (a rev-list piped to
+	// diff-tree costs a third more). Only ids and raw entries are printed,
+	// whatever the user's log configuration.
+	args := []string{"-c", "log.showRoot=true", "-c", "log.showSignature=false", "log", "--stdin",
+		"--reverse", "--date-order", "-c", "--raw", "-z", "--no-renames", "--no-abbrev", "--no-color",
+		"--no-mailmap", "--no-decorate", "--format=%H"}
 	if excludeRefs {
 		// Revisions read from stdin are not affected by --not.
 		args = append(args, "--not", "--all")
 	}
-	list := r.command(ctx, args...)
-	list.Stdin = strings.NewReader(revs)
-	var listErr bytes.Buffer
-	list.Stderr = &listErr
-	ids, err := list.StdoutPipe()
+	cmd := r.command(ctx, args...)
+	cmd.Stdin = strings.NewReader(revs)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return fmt.Errorf("walk history: %w", err)
 	}
-	// --always: a commit that changes nothing is still named, and counted.
-	diff := r.command(ctx, "diff-tree", "--stdin", "-r", "-z", "-m", "--root", "--always", "--no-renames", "--no-abbrev")
-	diff.Stdin = ids
-	var diffErr bytes.Buffer
-	diff.Stderr = &diffErr
-	out, err := diff.StdoutPipe()
-	if err != nil {
-		return fmt.Errorf("walk history: %w", err)
-	}
-	if err := list.Start(); err != nil {
-		return fmt.Errorf("walk history: %w", err)
-	}
-	if err := diff.Start(); err != nil {
-		cancel()
-		_ = list.Wait()
+	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("walk history: %w", err)
 	}
 	br := bufio.NewReaderSize(out, 1<<16)
@@ -144,84 +139,126 @@ func (r *Repo) changes(ctx context.Context, revs string, excludeRefs bool, commi
 		cancel()
 		drain(br)
 	}
-	derr := diff.Wait()
-	lerr := list.Wait()
+	werr := cmd.Wait()
 	switch {
 	case ferr != nil:
 		return ferr
 	case ctx.Err() != nil:
 		return ctx.Err()
-	case lerr != nil:
-		return fmt.Errorf("walk history: %w", gitError("rev-list", lerr, listErr.Bytes()))
-	case derr != nil:
-		return fmt.Errorf("walk history: %w", gitError("diff-tree", derr, diffErr.Bytes()))
+	case werr != nil:
+		return fmt.Errorf("walk history: %w", gitError("log", werr, stderr.Bytes()))
 	}
 	return nil
 }
 
-// ParseDiffTree reads the output of `git diff-tree --stdin -r -z -m
-// --root --always --no-renames`: each commit's id, then for each path it
-// adds or changes ":<old mode> <new mode> <old id> <new id> <status>" and
-// the path, every field ended by NUL. commit is called once for each
-// commit (a merge's id comes once per parent); fn for each blob put at a
-// path. Submodules (gitlinks) and deletions are left out.
-func ParseDiffTree(r *bufio.Reader, commit func(string), fn func(string, Change) error) error {
+// ParseDiffTree reads the output of `git log --raw -z -c --no-renames
+// --format=%H` (or of `git diff-tree --stdin -r -z -c --root`): each
+// commit's id, then for each path it adds or changes a raw entry and the
+// path, every field ended by NUL (git log puts an empty field between
+// commits, and a line break before a commit's first entry). An entry is ":<old mode> <new mode> <old id> <new id> <status>", or for a
+// merge of n parents n colons, n+1 modes, n+1 ids (the last the merge's
+// own) and n status letters. commit is called once for each commit; fn
+// for each blob put at a path, with bytes valid only during the call.
+// Submodules (gitlinks), trees and deletions are left out.
+func ParseDiffTree(r *bufio.Reader, commit func(string), fn func(commit string, id, path []byte) error) error {
 	cur := ""
+	var idBuf [64]byte
 	for {
 		field, err := readField(r)
-		if err == io.EOF && field == "" {
+		if err == io.EOF && len(field) == 0 {
 			return nil
 		}
 		if err != nil && err != io.EOF {
 			return fmt.Errorf("walk history: %w", err)
 		}
-		if field == "" {
+		if len(field) > 0 && field[0] == '\n' {
+			field = field[1:]
+		}
+		if len(field) == 0 {
 			continue
 		}
 		if field[0] != ':' {
 			if !isHexID(field) {
-				return fmt.Errorf("walk history: git diff-tree: unexpected %q", truncateName(field))
+				return fmt.Errorf("walk history: git diff-tree: unexpected %q", truncateName(string(field)))
 			}
-			if field != cur {
-				cur = field
+			if string(field) != cur {
+				cur = string(field)
 				commit(cur)
 			}
 			continue
 		}
+		mode, id, ok := rawEntry(field)
+		if !ok || cur == "" {
+			return fmt.Errorf("walk history: git diff-tree: unexpected entry %q", truncateName(string(field)))
+		}
+		// Deleted, a submodule, or not a blob: its path is read and
+		// passed over. field's bytes are valid only until the next read.
+		blob := isBlobMode(mode) && !isZeroHex(id)
+		if blob {
+			id = idBuf[:copy(idBuf[:], id)]
+		}
 		path, perr := readField(r)
-		if perr != nil && !(perr == io.EOF && path != "") {
-			return fmt.Errorf("walk history: git diff-tree: entry %q has no path", truncateName(field))
+		if perr != nil && !(perr == io.EOF && len(path) > 0) {
+			return fmt.Errorf("walk history: git diff-tree: an entry has no path")
 		}
-		// ":100644 100644 <old> <new> M"
-		f := strings.Fields(field[1:])
-		if len(f) != 5 || !isHexID(f[3]) || cur == "" {
-			return fmt.Errorf("walk history: git diff-tree: unexpected entry %q", truncateName(field))
+		if !blob {
+			continue
 		}
-		if !isBlobMode(f[1]) || isZeroHex(f[3]) {
-			continue // deleted, a submodule, or not a blob
-		}
-		if err := fn(cur, Change{ID: f[3], Path: path}); err != nil {
+		if err := fn(cur, id, path); err != nil {
 			return err
 		}
 	}
 }
 
-// readField reads up to the next NUL, which it drops.
-func readField(r *bufio.Reader) (string, error) {
-	b, err := r.ReadBytes(0)
+// rawEntry reads the new mode and id of a raw diff entry (plain or
+// combined), without allocating.
+func rawEntry(field []byte) (mode, id []byte, ok bool) {
+	n := 0
+	for n < len(field) && field[n] == ':' {
+		n++
+	}
+	// n parents: n+1 modes, n+1 ids, then the status.
+	f := bytes.Fields(field[n:])
+	if len(f) != 2*(n+1)+1 {
+		return nil, nil, false
+	}
+	mode, id = f[n], f[2*n+1]
+	if !isHexID(id) {
+		return nil, nil, false
+	}
+	return mode, id, true
+}
+
+// readField reads up to the next NUL, which it drops. The bytes are valid
+// until the next read.
+func readField(r *bufio.Reader) ([]byte, error) {
+	b, err := r.ReadSlice(0)
+	if err == bufio.ErrBufferFull {
+		// A path longer than the buffer.
+		long := append([]byte(nil), b...)
+		for err == bufio.ErrBufferFull {
+			b, err = r.ReadSlice(0)
+			long = append(long, b...)
+		}
+		b = long
+	}
 	if len(b) > 0 && b[len(b)-1] == 0 {
 		b = b[:len(b)-1]
 	}
-	return string(b), err
+	return b, err
 }
 
 // isBlobMode reports whether a tree entry's mode is a file's or a
 // symbolic link's: a blob.
-func isBlobMode(mode string) bool {
-	return mode == "100644" || mode == "100755" || mode == "120000" || mode == "100664"
+func isBlobMode(mode []byte) bool {
+	switch string(mode) {
+	case "100644", "100755", "120000", "100664":
+		return true
+	}
+	return false
 }
 
-func isHexID(s string) bool {
+func isHexID[T string | []byte](s T) bool {
 	if len(s) != 40 && len(s) != 64 {
 		return false
 	}
@@ -233,7 +270,7 @@ func isHexID(s string) bool {
 	return true
 }
 
-func isZeroHex(s string) bool { return strings.Trim(s, "0") == "" }
+func isZeroHex(s []byte) bool { return len(bytes.Trim(s, "0")) == 0 }
 
 func truncateName(s string) string {
 	if len(s) > 80 {
@@ -265,7 +302,7 @@ func ParseLsTree(out []byte, fn func(id, path string) error) error {
 		if !ok || len(f) != 3 || !isHexID(f[2]) {
 			return fmt.Errorf("git ls-tree: unexpected entry %q", truncateName(string(entry)))
 		}
-		if f[1] != "blob" || !isBlobMode(f[0]) {
+		if f[1] != "blob" || !isBlobMode([]byte(f[0])) {
 			continue
 		}
 		if err := fn(f[2], string(path)); err != nil {

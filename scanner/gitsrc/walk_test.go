@@ -12,7 +12,9 @@ import (
 const (
 	commitA = "1111111111111111111111111111111111111111"
 	blobA   = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	commitB = "2222222222222222222222222222222222222222"
 	blobB   = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+	blobC   = "cccccccccccccccccccccccccccccccccccccccc"
 	zero    = "0000000000000000000000000000000000000000"
 )
 
@@ -31,11 +33,11 @@ func parse(t *testing.T, raw []byte) ([]string, []Change, error) {
 	t.Helper()
 	var commits []string
 	var got []Change
-	err := ParseDiffTree(bufio.NewReader(bytes.NewReader(raw)), func(c string) { commits = append(commits, c) }, func(c string, ch Change) error {
+	err := ParseDiffTree(bufio.NewReader(bytes.NewReader(raw)), func(c string) { commits = append(commits, c) }, func(c string, id, path []byte) error {
 		if c != commits[len(commits)-1] {
 			t.Errorf("change of %s given for %s", c, commits[len(commits)-1])
 		}
-		got = append(got, ch)
+		got = append(got, Change{ID: string(id), Path: string(path)})
 		return nil
 	})
 	return commits, got, err
@@ -83,14 +85,16 @@ func TestParseDiffTreeSkipsWhatIsNotABlob(t *testing.T) {
 		":100644 000000 " + blobA + " " + zero + " D\x00gone\x00" +
 		":000000 160000 " + zero + " " + blobA + " A\x00submodule\x00" +
 		":100644 100755 " + blobA + " " + blobB + " M\x00run.sh\x00" +
-		// A merge's id comes again for its second parent.
-		commitA + "\x00" + ":000000 120000 " + zero + " " + blobA + " A\x00link\x00"
+		":000000 120000 " + zero + " " + blobA + " A\x00link\x00" +
+		// A merge: what differs from both parents.
+		commitB + "\x00" + "::100644 100644 100644 " + blobA + " " + blobB + " " + blobC + " MM\x00both.txt\x00" +
+		"::100644 000000 000000 " + blobA + " " + zero + " " + zero + " DD\x00gone\x00"
 	commits, got, err := parse(t, []byte(raw))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Change{{ID: blobB, Path: "run.sh"}, {ID: blobA, Path: "link"}}
-	if diff := cmp.Diff(want, got); diff != "" || len(commits) != 1 {
+	want := []Change{{ID: blobB, Path: "run.sh"}, {ID: blobA, Path: "link"}, {ID: blobC, Path: "both.txt"}}
+	if diff := cmp.Diff(want, got); diff != "" || len(commits) != 2 {
 		t.Errorf("commits %v, changes (-want +got):\n%s", commits, diff)
 	}
 }
@@ -100,7 +104,8 @@ func TestParseDiffTreeRefusesGarbage(t *testing.T) {
 	for _, raw := range []string{
 		"not an id\x00",
 		":100644 100644 x y M\x00p\x00",
-		commitA + "\x00:000000 100644 " + zero + " " + blobA + " A\x00", // no path
+		commitA + "\x00::100644 100644 " + zero + " " + blobA + " MM\x00p\x00", // a merge entry one id short
+		commitA + "\x00:000000 100644 " + zero + " " + blobA + " A\x00",        // no path
 		commitA + "\x00:000000 100644 " + zero + " nothex A\x00p\x00",
 	} {
 		if _, got, err := parse(t, []byte(raw)); err == nil {
@@ -147,4 +152,19 @@ func FuzzParseDiffTree(f *testing.F) {
 			t.Fatalf("commits %v, changes (-want +got):\n%s", commits, diff)
 		}
 	})
+}
+
+func TestParseGitLogRaw(t *testing.T) {
+	t.Parallel()
+	// git log --raw -z --format=%H: an empty field between commits, and a
+	// line break before a commit's first entry; a path may start with one.
+	raw := commitA + "\x00\x00" + commitB + "\x00\n:000000 100644 " + zero + " " + blobA + " A\x00\n:x\x00"
+	commits, got, err := parse(t, []byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Change{{ID: blobA, Path: "\n:x"}}
+	if diff := cmp.Diff(want, got); diff != "" || !cmp.Equal(commits, []string{commitA, commitB}) {
+		t.Errorf("commits %v, changes (-want +got):\n%s", commits, diff)
+	}
 }
