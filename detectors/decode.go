@@ -258,6 +258,9 @@ func decodeRun(run string) ([]byte, string, bool) {
 		}
 		return nil, "", false
 	}
+	if !mayBeBase64Text(run) {
+		return nil, "", false
+	}
 	lower, upper, digit, _ := charClasses(run)
 	if !(lower && upper) || !digit && len(run) < 40 {
 		return nil, "", false // words, identifiers, paths
@@ -266,6 +269,26 @@ func decodeRun(run string) ([]byte, string, bool) {
 		return b, "base64", true
 	}
 	return nil, "", false
+}
+
+// mayBeBase64Text is a cheap necessary condition for run to be the
+// base64 of text: in one of the four alignments, the first characters
+// that encode a byte's top six bits are below 32 (A-Z, a-f), as they are
+// for ASCII. Most identifiers and paths fail it without a decode.
+func mayBeBase64Text(run string) bool {
+	for off := 0; off < 4; off++ {
+		ok := true
+		for i := off; i < off+16 && i < len(run); i += 4 {
+			if c := run[i]; !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'f') {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
 }
 
 // decodeHex decodes hex that holds ASCII text; an odd digit at the end is
