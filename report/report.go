@@ -57,6 +57,9 @@ type Finding struct {
 	// commit's or an annotated tag's message (path is then empty, and
 	// line counts lines of the message); absent for a file's content.
 	Source string `json:"source,omitempty"`
+	// ShallowBoundary marks a finding at a commit where a shallow clone's
+	// history stops: the secret may be older, in history not fetched.
+	ShallowBoundary bool `json:"shallow_boundary,omitempty"`
 	// TestPath marks a path under a test, testdata or fixtures directory
 	// (or a test file): a config allowlist can choose to ignore them.
 	TestPath bool `json:"test_path,omitempty"`
@@ -97,26 +100,27 @@ func build(fs []scanner.Finding, noRedact bool, fingerprint func(ruleID, keyID, 
 	out := make([]Finding, 0, len(fs))
 	for _, f := range fs {
 		o := Finding{
-			RuleID:       f.RuleID,
-			Description:  f.Description,
-			Secret:       f.Secret,
-			Commit:       f.Commit,
-			Path:         f.Path,
-			Line:         f.Line,
-			Column:       f.Column,
-			Author:       f.Author,
-			Email:        f.Email,
-			Date:         f.Date,
-			Fingerprint:  fingerprint(f.RuleID, f.KeyID, f.Secret),
-			Blob:         f.BlobID,
-			KeyID:        f.KeyID,
-			SessionToken: f.SessionToken,
-			Canary:       f.Canary,
-			Decoded:      f.Decoded,
-			Source:       f.Source,
-			TestPath:     IsTestPath(f.Path),
-			Verification: f.Verification,
-			Remediation:  f.Remediation,
+			RuleID:          f.RuleID,
+			Description:     f.Description,
+			Secret:          f.Secret,
+			Commit:          f.Commit,
+			Path:            f.Path,
+			Line:            f.Line,
+			Column:          f.Column,
+			Author:          f.Author,
+			Email:           f.Email,
+			Date:            f.Date,
+			Fingerprint:     fingerprint(f.RuleID, f.KeyID, f.Secret),
+			Blob:            f.BlobID,
+			KeyID:           f.KeyID,
+			SessionToken:    f.SessionToken,
+			Canary:          f.Canary,
+			Decoded:         f.Decoded,
+			Source:          f.Source,
+			ShallowBoundary: f.ShallowBoundary,
+			TestPath:        IsTestPath(f.Path),
+			Verification:    f.Verification,
+			Remediation:     f.Remediation,
 		}
 		if f.KeyID != "" {
 			account := f.AccountID
@@ -229,6 +233,9 @@ func writeText(w io.Writer, fs []Finding, color bool) error {
 		}
 		if f.TestPath {
 			b.WriteString("  (test path)")
+		}
+		if f.ShallowBoundary {
+			b.WriteString("  (at a shallow clone's boundary: may be older)")
 		}
 		b.WriteString("\n")
 		if f.Commit != "" {

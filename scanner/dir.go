@@ -124,7 +124,11 @@ func (c *collector) readFiles(ctx context.Context, root string, isDir bool, path
 			}
 		}
 		rel = filepath.ToSlash(rel)
-		local = append(local, st.scanContent(det, c.opts, rel, data)...)
+		fs, err := st.scanBounded(ctx, det, c.opts, rel, data)
+		if err != nil {
+			return err
+		}
+		local = append(local, fs...)
 		if c.opts.Progress != nil {
 			c.opts.Progress(c.blobs.Add(1), c.bytes.Add(int64(len(data))))
 		}

@@ -7,6 +7,7 @@ package scanner
 
 import (
 	"bytes"
+	"context"
 	"unicode/utf8"
 
 	"github.com/keysweep/keysweep/detectors"
@@ -46,6 +47,10 @@ type Finding struct {
 	// Marked is set, when Options.KeepMarked, for a secret whose line
 	// carries AllowMarker.
 	Marked bool
+	// ShallowBoundary marks a finding at a commit where a shallow clone's
+	// history stops: the secret may have been introduced earlier, in
+	// history the clone lacks.
+	ShallowBoundary bool
 	// Verification and Remediation are filled in after the scan, for AWS
 	// findings, when the user asks for them.
 	Verification *verify.Result
@@ -154,6 +159,46 @@ func (st *Stats) scanContent(det Detector, opts Options, path string, data []byt
 	fs, allowed := findingsIn(ms, data, path, opts.KeepMarked)
 	st.InlineAllowed += int64(allowed)
 	return fs
+}
+
+// scanBounded is scanContent within ctx: detectors do not look at the
+// context, so a blob that takes longer than the scan may (a budget ran
+// out, the user pressed Ctrl-C) is abandoned rather than waited for. Its
+// goroutine finishes on its own, into counts of its own, and its result
+// is dropped.
+func (st *Stats) scanBounded(ctx context.Context, det Detector, opts Options, path string, data []byte) ([]Finding, error) {
+	type result struct {
+		fs []Finding
+		st Stats
+	}
+	r, err := bounded(ctx, func() result {
+		var local Stats
+		fs := local.scanContent(det, opts, path, data)
+		return result{fs, local}
+	})
+	if err != nil {
+		return nil, err
+	}
+	st.add(r.st)
+	return r.fs, nil
+}
+
+// bounded returns what fn returns, or ctx's error as soon as ctx is done
+// while fn still runs. fn must touch nothing the caller keeps using.
+func bounded[T any](ctx context.Context, fn func() T) (T, error) {
+	if err := ctx.Err(); err != nil {
+		var zero T
+		return zero, err
+	}
+	done := make(chan T, 1)
+	go func() { done <- fn() }()
+	select {
+	case v := <-done:
+		return v, nil
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
 }
 
 // add adds a worker's counts to st.

@@ -60,6 +60,8 @@ type Stats struct {
 	// Undecoded counts blobs holding encoded text the detectors did not
 	// decode: their per-blob decode budget was spent.
 	Undecoded int64
+	// Shallow counts the commits where a shallow clone's history stops.
+	Shallow int
 	// Missing lists objects the history names that the repository lacks.
 	Missing  []string
 	Duration time.Duration
@@ -179,6 +181,14 @@ func finish(ctx context.Context, repo *gitsrc.Repo, st Stats, walk gitsrc.WalkSt
 	if err := addAuthors(ctx, repo, findings); err != nil {
 		return nil, err
 	}
+	shallow, err := repo.Shallow(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st.Shallow = len(shallow)
+	for i := range findings {
+		findings[i].ShallowBoundary = shallow[findings[i].Commit]
+	}
 	sortFindings(findings)
 	res := &Result{Findings: findings, Stats: st}
 	res.Stats.Commits = len(walk.Commits)
@@ -242,7 +252,11 @@ func (c *collector) work(ctx context.Context, repo *gitsrc.Repo, jobs <-chan job
 			st.SkippedLarge++
 			continue
 		}
-		for _, f := range st.scanContent(det, c.opts, j.Path, content.Data) {
+		fs, err := st.scanBounded(ctx, det, c.opts, j.Path, content.Data)
+		if err != nil {
+			return err
+		}
+		for _, f := range fs {
 			f.Commit, f.BlobID, f.seq = j.Commit, j.ID, j.seq
 			local = append(local, f)
 		}

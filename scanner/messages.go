@@ -12,34 +12,38 @@ import (
 // path, and its line counted from the message's first line.
 func scanMessages(ctx context.Context, repo *gitsrc.Repo, det Detector, opts Options, commits []string, tags []gitsrc.Object, st *Stats) ([]Finding, error) {
 	var out []Finding
-	scan := func(o gitsrc.Object, source string) {
+	scan := func(o gitsrc.Object, source string) error {
 		msg := Message(o.Data)
 		if len(msg) == 0 {
-			return
+			return nil
 		}
 		st.Messages++
-		ms, cov := det.ScanCoverage("", msg)
-		if cov.Undecoded > 0 {
-			st.Undecoded++
+		// A message is text like a file's: binary or not, it is scanned.
+		fs, err := st.scanBounded(ctx, det, Options{KeepMarked: opts.KeepMarked, ScanBinary: true}, "", msg)
+		if err != nil {
+			return err
 		}
-		fs, allowed := findingsIn(ms, msg, "", opts.KeepMarked)
-		st.InlineAllowed += int64(allowed)
+		st.Blobs-- // counted as a message, not a blob
+		st.Bytes -= int64(len(msg))
 		for _, f := range fs {
 			f.Commit, f.Source = o.ID, source
 			out = append(out, f)
 		}
+		return nil
 	}
 	err := repo.Objects(ctx, commits, func(o gitsrc.Object) error {
-		if o.Type == "commit" {
-			scan(o, SourceCommitMessage)
+		if o.Type != "commit" {
+			return nil
 		}
-		return nil
+		return scan(o, SourceCommitMessage)
 	})
 	if err != nil {
 		return nil, err
 	}
 	for _, t := range tags {
-		scan(t, SourceTagMessage)
+		if err := scan(t, SourceTagMessage); err != nil {
+			return nil, err
+		}
 	}
 	if err := addAuthors(ctx, repo, out); err != nil {
 		return nil, err

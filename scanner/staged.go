@@ -55,7 +55,11 @@ func Staged(ctx context.Context, path string, det Detector, opts Options) (*Resu
 			st.SkippedLarge++
 			continue
 		}
-		fs := st.scanContent(det, opts, f.Path, content.Data)
+		fs, err := st.scanBounded(ctx, det, opts, f.Path, content.Data)
+		if err != nil {
+			_ = br.Close()
+			return nil, err
+		}
 		if len(fs) == 0 {
 			continue
 		}

@@ -28,7 +28,7 @@ type outputOptions struct {
 func (o *outputOptions) bind(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVarP(&o.format, "format", "f", "text", "output format: "+strings.Join(report.Formats, ", "))
-	f.StringVar(&o.reportFile, "report", "", "write results to `FILE` instead of stdout")
+	f.StringVar(&o.reportFile, "report", "", "write results to `FILE` instead of stdout (- for stdout)")
 	f.BoolVar(&o.noRedact, "no-redact", false, "show secrets in clear in the results")
 	f.BoolVar(&o.noProgress, "no-progress", false, "never show the progress bar")
 }
@@ -37,7 +37,7 @@ func (o *outputOptions) validate() error {
 	if !report.ValidFormat(o.format) {
 		return fmt.Errorf("invalid --format %q (want one of %s)", o.format, strings.Join(report.Formats, ", "))
 	}
-	return nil
+	return checkReportPath(o.reportFile)
 }
 
 // scanOptions are the flags every scan shares.
@@ -112,6 +112,10 @@ func (r scanRun) run(cmd *cobra.Command, s *streams) error {
 	}
 	if res == nil {
 		return scanErr
+	}
+	if n := res.Stats.Shallow; n > 0 {
+		fmt.Fprintf(s.errOut, "keysweep: warning: a shallow clone: its history stops at %d %s, and what %s holds is attributed to %s; run git fetch --unshallow to scan the whole history\n",
+			n, plural(n, "commit"), pick(n, "it", "they"), pick(n, "it", "them"))
 	}
 	res.Findings = setup.filter(res.Findings)
 	var awsErr error
@@ -284,7 +288,7 @@ func writeResults(s *streams, o *outputOptions, findings []scanner.Finding) erro
 
 // writeReport writes findings built for output to stdout or --report FILE.
 func writeReport(s *streams, o *outputOptions, findings []report.Finding) error {
-	if o.reportFile == "" {
+	if toStdout(o.reportFile) {
 		color := o.format == "text" && isTerminal(s.out) && os.Getenv("NO_COLOR") == ""
 		if err := report.WriteFindings(s.out, findings, report.Options{Format: o.format, Color: color, Version: version}); err != nil {
 			return fmt.Errorf("write results: %w", err)
@@ -296,16 +300,11 @@ func writeReport(s *streams, o *outputOptions, findings []report.Finding) error 
 	if o.noRedact {
 		perm = 0o600
 	}
-	f, err := os.OpenFile(o.reportFile, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
+	err := writeAtomic(o.reportFile, perm, func(w io.Writer) error {
+		return report.WriteFindings(w, findings, report.Options{Format: o.format, Version: version})
+	})
 	if err != nil {
-		return fmt.Errorf("create report: %w", err)
-	}
-	werr := report.WriteFindings(f, findings, report.Options{Format: o.format, Version: version})
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr != nil {
-		return fmt.Errorf("write report %s: %w", o.reportFile, werr)
+		return fmt.Errorf("write report %s: %w", o.reportFile, err)
 	}
 	return nil
 }
@@ -343,3 +342,11 @@ func printSummary(w io.Writer, res *scanner.Result, maxSize int64, unit string, 
 }
 
 func humanBytes(n int64) string { return report.HumanBytes(n) }
+
+// pick returns one for n == 1, else other.
+func pick(n int, one, other string) string {
+	if n == 1 {
+		return one
+	}
+	return other
+}

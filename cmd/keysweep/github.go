@@ -280,7 +280,7 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 	notifyErr := o.notify(ctx, outcomes)
 	switch {
 	case ctx.Err() != nil:
-		return fmt.Errorf("sweep interrupted: %d of %d repositories not completed; run it again to resume", len(failed), len(repos))
+		return fmt.Errorf("sweep %w: %d of %d repositories not completed; run it again to resume", errInterrupted, len(failed), len(repos))
 	case len(failed) > 0:
 		return fmt.Errorf("sweep incomplete: %d of %d repositories failed (%s); the others are reported and saved", len(failed), len(repos), strings.Join(first(failed, 5), ", "))
 	case notifyErr != nil:

@@ -163,7 +163,7 @@ func TestCommandErrors(t *testing.T) {
 		{"corrupt object", []string{"git", corrupt.Dir}, "missing or unreadable"},
 		{"missing object", []string{"git", missing.Dir}, "--allow-missing"},
 		{"unknown command", []string{"sweep"}, "unknown command"},
-		{"unwritable report", []string{"git", missing.Dir, "--allow-missing", "--report", "/nonexistent/dir/out.json"}, "create report"},
+		{"unwritable report", []string{"git", missing.Dir, "--allow-missing", "--report", "/nonexistent/dir/out.json"}, "directory /nonexistent/dir does not exist"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -32,6 +32,9 @@ const (
 // errFindings is returned by a command that reported findings.
 var errFindings = errors.New("findings reported")
 
+// errInterrupted ends a command cut short by Ctrl-C or SIGTERM.
+var errInterrupted = errors.New("interrupted")
+
 // streams are the command's standard streams.
 type streams struct {
 	in     io.Reader
@@ -45,6 +48,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root := newRootCmd(s)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	if err != nil && ctx.Err() != nil && !errors.Is(err, errInterrupted) && !errors.Is(err, errFindings) {
+		// Whatever the command was doing when the signal came ("context
+		// canceled", "git cat-file: signal: killed") says less than this.
+		err = errInterrupted
+	}
 	code := exitCode(err)
 	if code == exitError {
 		fmt.Fprintf(stderr, "keysweep: %s\n", oneLine(err))

@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -432,4 +435,33 @@ func tagTarget(raw []byte) (id, typ string) {
 		return "", ""
 	}
 	return id, typ
+}
+
+// Shallow returns the commits at which a shallow clone's history stops
+// (their parents were not fetched), by id; none for a full clone.
+func (r *Repo) Shallow(ctx context.Context) (map[string]bool, error) {
+	out, err := r.output(ctx, "rev-parse", "--git-path", "shallow")
+	if err != nil {
+		return nil, err
+	}
+	p := strings.TrimSpace(string(out))
+	if !filepath.IsAbs(p) {
+		if p, err = filepath.Abs(p); err != nil {
+			return nil, err
+		}
+	}
+	data, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the shallow boundary: %w", err)
+	}
+	ids := make(map[string]bool)
+	for _, id := range strings.Fields(string(data)) {
+		if isHexID(id) {
+			ids[id] = true
+		}
+	}
+	return ids, nil
 }
