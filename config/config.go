@@ -118,7 +118,7 @@ func (c *Config) check(builtin []detectors.Rule) error {
 		where := fmt.Sprintf("rules.custom[%d]", i)
 		switch {
 		case !ruleIDRe.MatchString(cr.ID):
-			return fmt.Errorf("%s.id %q: want lower-case letters, digits and dashes", where, cr.ID)
+			return fmt.Errorf("%s.id %q: want lower-case letters, digits and dashes, 2 to 63 of them, not starting with a dash", where, cr.ID)
 		case known[cr.ID]:
 			return fmt.Errorf("%s.id %q: a rule with that id exists already", where, cr.ID)
 		case cr.Regex == "":

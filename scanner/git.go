@@ -240,6 +240,9 @@ func (c *collector) work(ctx context.Context, repo *gitsrc.Repo, jobs <-chan job
 	for j := range pending {
 		content, err := br.Next()
 		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err() // git was stopped with the scan
+			}
 			return fmt.Errorf("read blob %s (%s): %w", j.ID, j.Path, err)
 		}
 		switch {

@@ -59,6 +59,10 @@ type awsRun struct {
 
 // prepare returns nil when neither verification nor remediation is asked.
 func (o *awsOptions) prepare(ctx context.Context) (*awsRun, error) {
+	// Checked whether or not it is used: a bad value is a mistake either way.
+	if o.verifyWorkers < 1 {
+		return nil, fmt.Errorf("--verify-workers must be at least 1, got %d", o.verifyWorkers)
+	}
 	if len(o.ownAccounts) == 0 {
 		switch {
 		case o.deactivate:
@@ -68,9 +72,6 @@ func (o *awsOptions) prepare(ctx context.Context) (*awsRun, error) {
 		case !o.verify:
 			return nil, nil
 		}
-	}
-	if o.verifyWorkers < 1 {
-		return nil, fmt.Errorf("--verify-workers must be at least 1, got %d", o.verifyWorkers)
 	}
 	if o.verifyTimeout <= 0 {
 		return nil, fmt.Errorf("--verify-timeout must be positive, got %s", o.verifyTimeout)

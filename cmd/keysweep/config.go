@@ -175,11 +175,22 @@ func dirFile(dir string) repoFile {
 	}
 }
 
-// gitFile reads a repository's file from its work tree when path is one,
-// else from the commit HEAD names (a bare repository, a mirror).
+// gitFile reads a repository's file from the top of its work tree when
+// path is in one (at the top or in a subdirectory), else from the commit
+// HEAD names (a bare repository, a mirror).
 func gitFile(ctx context.Context, path string) repoFile {
-	onDisk := dirFile(path)
+	var onDisk repoFile
 	return func(name string) ([]byte, string, bool, error) {
+		if onDisk == nil {
+			// The scan says what is wrong with path, if anything. Messages
+			// name the files as the user named the directory, when it is the
+			// top.
+			dir := path
+			if top, err := gitsrc.WorkTree(ctx, path); err == nil && !sameDir(top, path) {
+				dir = top
+			}
+			onDisk = dirFile(dir)
+		}
 		if data, source, ok, err := onDisk(name); ok || err != nil {
 			return data, source, ok, err
 		}
@@ -190,4 +201,14 @@ func gitFile(ctx context.Context, path string) repoFile {
 		data, ok, err := repo.RevFile(ctx, "HEAD", name)
 		return data, "HEAD:" + name, ok, err
 	}
+}
+
+// sameDir reports whether a and b are the same directory.
+func sameDir(a, b string) bool {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	sb, err := os.Stat(b)
+	return err == nil && os.SameFile(sa, sb)
 }

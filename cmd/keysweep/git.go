@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,12 +57,87 @@ type scanOptions struct {
 func (o *scanOptions) bindScan(cmd *cobra.Command, unit string) {
 	o.bind(cmd)
 	f := cmd.Flags()
-	f.IntVar(&o.workers, "workers", 0, unit+" scanned at once (default: the number of cores)")
+	f.IntVar(&o.workers, "workers", 0, workersUsage(unit))
 	f.StringVar(&o.maxBlobSize, "max-blob-size", "25MiB", "skip "+unit+" larger than this `SIZE`")
 	f.BoolVar(&o.allowMissing, "allow-missing", false, "scan what is present when some "+unit+" cannot be read (partial clones, permissions), listing them")
 	f.BoolVar(&o.ignoreInline, "ignore-inline-markers", false, "report secrets marked keysweep:allow too (an audit of what the markers hide)")
 	o.cfg.bind(f)
 	o.aws.bind(f)
+}
+
+// workersUsage is the help of --workers.
+func workersUsage(unit string) string {
+	return unit + " scanned at once; 0 means one per core (the default)"
+}
+
+// checkWorkers validates --workers: 0, the default, is one per core.
+func checkWorkers(n int) error {
+	if n < 0 {
+		return fmt.Errorf("--workers must be 0 (one per core) or more, got %d", n)
+	}
+	return nil
+}
+
+// parseMaxBlobSize reads --max-blob-size: a whole number of bytes with an
+// optional unit, decimal (KB, MB, GB, TB) or binary (KiB, MiB, GiB, TiB,
+// or K, M, G, T), in any case.
+func parseMaxBlobSize(s string) (int64, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{
+		{"tib", 1 << 40}, {"gib", 1 << 30}, {"mib", 1 << 20}, {"kib", 1 << 10},
+		{"tb", 1e12}, {"gb", 1e9}, {"mb", 1e6}, {"kb", 1e3},
+		{"t", 1 << 40}, {"g", 1 << 30}, {"m", 1 << 20}, {"k", 1 << 10}, {"b", 1},
+	} {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	switch {
+	case strings.HasPrefix(t, "-") || err == nil && n == 0:
+		return 0, fmt.Errorf("--max-blob-size %q: invalid size: want more than 0 bytes, like 25MiB", s)
+	case errors.Is(err, strconv.ErrRange) || err == nil && n > math.MaxInt64/mult:
+		return 0, fmt.Errorf("--max-blob-size %q is too large: at most %dTiB", s, int64(math.MaxInt64>>40))
+	case err != nil:
+		return 0, fmt.Errorf("--max-blob-size %q: invalid size: want a whole number of bytes, with a unit or not (KB, MB, GB, TB, KiB, MiB, GiB, TiB), like 25MiB", s)
+	}
+	return n * mult, nil
+}
+
+// parseRange reads --range BASE..HEAD: the commits reachable from HEAD and
+// not from BASE. BASE alone means BASE..HEAD and, as in git, an empty side
+// is HEAD.
+func parseRange(spec string) (base, head string, err error) {
+	bad := func(why string) error { return fmt.Errorf("--range %q: %s", spec, why) }
+	switch {
+	case strings.Contains(spec, "..."):
+		// git reads A...B as the commits of either side and not of both,
+		// which is not what a pull request adds.
+		return "", "", bad("three dots are not supported: give BASE..HEAD, the commits reachable from HEAD and not from BASE")
+	case strings.TrimSpace(spec) == "":
+		return "", "", bad("want BASE..HEAD, or BASE alone for BASE..HEAD")
+	}
+	base, head, found := strings.Cut(spec, "..")
+	switch {
+	case !found:
+		return spec, "HEAD", nil
+	case strings.Contains(head, ".."):
+		return "", "", bad("want one range, BASE..HEAD")
+	case base == "" && head == "":
+		return "", "", bad("want BASE..HEAD, or BASE alone for BASE..HEAD")
+	}
+	if base == "" {
+		base = "HEAD"
+	}
+	if head == "" {
+		head = "HEAD"
+	}
+	return base, head, nil
 }
 
 // source runs one kind of scan.
@@ -81,12 +159,12 @@ func (r scanRun) run(cmd *cobra.Command, s *streams) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
-	maxSize, err := parseSize(o.maxBlobSize)
+	maxSize, err := parseMaxBlobSize(o.maxBlobSize)
 	if err != nil {
-		return fmt.Errorf("--max-blob-size: %w", err)
+		return err
 	}
-	if o.workers < 0 {
-		return fmt.Errorf("--workers must be positive, got %d", o.workers)
+	if err := checkWorkers(o.workers); err != nil {
+		return err
 	}
 	setup, err := o.cfg.setup(r.read)
 	if err != nil {
@@ -163,16 +241,19 @@ same for --ignore-file and .keysweepignore.`,
 			if len(args) == 1 {
 				path = args[0]
 			}
+			var base, head string
+			if cmd.Flags().Changed("range") {
+				var err error
+				if base, head, err = parseRange(rangeSpec); err != nil {
+					return err
+				}
+			}
 			return scanRun{
 				o: o, unit: "blobs", commits: true,
 				read:  gitFile(cmd.Context(), path),
 				extra: func(opts *scanner.Options) { opts.AllOccurrences = allOccurrences },
 				scan: func(ctx context.Context, det scanner.Detector, opts scanner.Options) (*scanner.Result, error) {
-					if rangeSpec != "" {
-						base, head, _ := strings.Cut(rangeSpec, "..")
-						if head == "" {
-							head = "HEAD"
-						}
+					if head != "" {
 						return scanner.Range(ctx, path, det, base, head, opts)
 					}
 					return scanner.Git(ctx, path, det, opts)
@@ -182,7 +263,7 @@ same for --ignore-file and .keysweepignore.`,
 	}
 	o.bindScan(cmd, "blobs")
 	cmd.Flags().BoolVar(&allOccurrences, "all-occurrences", false, "report every commit and path where a secret appears")
-	cmd.Flags().StringVar(&rangeSpec, "range", "", "scan only the commits of `BASE..HEAD` (reachable from HEAD, not from BASE; BASE alone means BASE..HEAD), as for a push or pull request in CI")
+	cmd.Flags().StringVar(&rangeSpec, "range", "", "scan only the commits of `BASE..HEAD` (reachable from HEAD, not from BASE; BASE alone means BASE..HEAD, an empty side is HEAD), as for a push or pull request in CI")
 	return cmd
 }
 
@@ -313,12 +394,12 @@ func printSummary(w io.Writer, res *scanner.Result, maxSize int64, unit string, 
 	st := res.Stats
 	fmt.Fprint(w, "keysweep: scanned ")
 	if commits {
-		fmt.Fprintf(w, "%d commits, ", st.Commits)
+		fmt.Fprintf(w, "%d %s, ", st.Commits, plural(st.Commits, "commit"))
 	}
 	fmt.Fprintf(w, "%d %s (%s) in %s; skipped %d binary and %d larger than %s",
-		st.Blobs, unit, humanBytes(st.Bytes), st.Duration.Round(time.Millisecond), st.SkippedBinary, st.SkippedLarge, humanBytes(maxSize))
+		st.Blobs, plural(int(st.Blobs), strings.TrimSuffix(unit, "s")), humanBytes(st.Bytes), st.Duration.Round(time.Millisecond), st.SkippedBinary, st.SkippedLarge, humanBytes(maxSize))
 	if n := len(st.Missing); n > 0 {
-		what := "objects missing"
+		what := plural(n, "object") + " missing"
 		if unit == "files" {
 			what = "unreadable"
 		}
@@ -327,7 +408,7 @@ func printSummary(w io.Writer, res *scanner.Result, maxSize int64, unit string, 
 	if st.Undecoded > 0 {
 		fmt.Fprintf(w, "; %d with encoded text beyond the decode budget", st.Undecoded)
 	}
-	fmt.Fprintf(w, "; %d findings\n", len(res.Findings))
+	fmt.Fprintf(w, "; %d %s\n", len(res.Findings), plural(len(res.Findings), "finding"))
 	if n := len(st.Missing); n > 0 {
 		shown := st.Missing
 		if n > 10 {

@@ -88,7 +88,7 @@ what was pushed, refuses the push (fail-closed) unless --fail-open.`,
 	f.StringVar(&o.auditLog, "audit-log", "", "append every bypass to `FILE`, as JSON lines (default $XDG_STATE_HOME/keysweep/audit.jsonl of the user the hook runs as)")
 	f.IntVar(&o.maxShown, "max-shown", 10, "list at most this many secrets in the message; count the rest")
 	f.StringVar(&o.maxBlobSize, "max-blob-size", "25MiB", "skip blobs larger than this `SIZE`")
-	f.IntVar(&o.workers, "workers", 0, "blobs scanned at once (default: the number of cores)")
+	f.IntVar(&o.workers, "workers", 0, workersUsage("blobs"))
 	f.BoolVar(&o.trustInline, "trust-inline-markers", false, "let keysweep:allow markers in pushed content through, recording each in the audit log")
 	f.BoolVar(&o.refuseUnscanned, "refuse-unscanned", false, "refuse a push holding content the check could not look at (too large, or encoded text beyond the decode budget)")
 	return cmd
@@ -224,12 +224,21 @@ type pushCheck struct {
 }
 
 func (o *preReceiveOptions) run(ctx context.Context, s *streams) error {
+	if stdinIsTerminal(s) {
+		return errors.New(`hook pre-receive reads what a push updates: git runs it with "<old-id> <new-id> <ref>" lines on stdin; to try it by hand, pipe such lines in`)
+	}
 	p := &pushCheck{o: o, s: s, getenv: os.Getenv, start: time.Now(), gitDir: ".", fp: new(report.Fingerprinter)}
 	if d := p.getenv("GIT_DIR"); d != "" {
 		p.gitDir = d
 	}
 	if o.timeout <= 0 {
 		return p.failed(fmt.Errorf("--timeout must be positive, got %s", o.timeout), false)
+	}
+	if err := checkWorkers(o.workers); err != nil {
+		return p.failed(err, false)
+	}
+	if _, err := parseMaxBlobSize(o.maxBlobSize); err != nil {
+		return p.failed(err, false)
 	}
 	updates, err := scanner.ParseUpdates(s.in)
 	if err != nil {
@@ -285,7 +294,7 @@ func (o *preReceiveOptions) run(ctx context.Context, s *streams) error {
 		}
 		return errFindings
 	}
-	maxSize, _ := parseSize(o.maxBlobSize) // checked by scan
+	maxSize, _ := parseMaxBlobSize(o.maxBlobSize) // checked by run
 	if o.refuseUnscanned {
 		if what := unscanned(res.Stats, maxSize); what != "" {
 			return fmt.Errorf("push refused: it holds content the check could not look at (%s); --refuse-unscanned is set: push it without that content, or ask the server's operator", what)
@@ -310,9 +319,9 @@ func (o *preReceiveOptions) run(ctx context.Context, s *streams) error {
 
 // scan checks what the updates add, with the operator's configuration.
 func (o *preReceiveOptions) scan(ctx context.Context, updates []scanner.Update) (*scanner.Result, *scanSetup, error) {
-	maxSize, err := parseSize(o.maxBlobSize)
+	maxSize, err := parseMaxBlobSize(o.maxBlobSize)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--max-blob-size: %w", err)
+		return nil, nil, err
 	}
 	var read repoFile
 	if o.trustRepoConfig {
@@ -529,4 +538,11 @@ func absPath(p string) string {
 		return abs
 	}
 	return p
+}
+
+// stdinIsTerminal reports whether a hook's stdin is a terminal: it was run
+// by hand, and would wait for what git sends it.
+func stdinIsTerminal(s *streams) bool {
+	f, ok := s.in.(*os.File)
+	return ok && isTerminal(f)
 }

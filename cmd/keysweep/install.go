@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -54,16 +55,22 @@ tree, else HEAD); the same for --ignore-file and .keysweepignore.`,
 	o.cfg.bind(f)
 	f.IntVar(&o.maxShown, "max-shown", 10, "list at most this many secrets; count the rest")
 	f.StringVar(&o.maxBlobSize, "max-blob-size", "25MiB", "skip blobs larger than this `SIZE`")
-	f.IntVar(&o.workers, "workers", 0, "blobs scanned at once (default: the number of cores)")
+	f.IntVar(&o.workers, "workers", 0, workersUsage("blobs"))
 	f.BoolVar(&o.ignoreInline, "ignore-inline-markers", false, "stop the push for secrets marked keysweep:allow too")
 	return cmd
 }
 
 func (o *prePushOptions) run(ctx context.Context, s *streams, remote string) error {
+	if stdinIsTerminal(s) {
+		return errors.New(`hook pre-push reads what a push sends: git runs it with "<local-ref> <local-id> <remote-ref> <remote-id>" lines on stdin; to try it by hand, pipe such lines in`)
+	}
 	start := time.Now()
-	maxSize, err := parseSize(o.maxBlobSize)
+	maxSize, err := parseMaxBlobSize(o.maxBlobSize)
 	if err != nil {
-		return fmt.Errorf("--max-blob-size: %w", err)
+		return err
+	}
+	if err := checkWorkers(o.workers); err != nil {
+		return err
 	}
 	refs, err := scanner.ParsePushRefs(s.in)
 	if err != nil {
@@ -128,8 +135,10 @@ repository at PATH (default: the current one; core.hooksPath is honored):
   --pre-commit   (default) check what is staged before each commit
   --pre-push     check the commits a push sends that the remote lacks
   --pre-receive  on a server's bare repository: refuse pushes that add secrets
-An existing hook is left alone unless --force (it is then kept as
-<hook>.keysweep-backup).`,
+An existing hook is left alone unless --force: it is then kept as
+<hook>.keysweep-backup (or <hook>.keysweep-backup.N, as a backup is never
+overwritten), unless it is the very hook keysweep would write. The hook
+calls keysweep by its absolute path: git runs hooks with its own PATH.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := "."
@@ -154,7 +163,7 @@ An existing hook is left alone unless --force (it is then kept as
 	f.BoolVar(&preCommit, "pre-commit", false, "install the pre-commit hook (the default)")
 	f.BoolVar(&prePush, "pre-push", false, "install the pre-push hook")
 	f.BoolVar(&preReceive, "pre-receive", false, "install the pre-receive hook (server side)")
-	f.BoolVar(&force, "force", false, "replace an existing hook, keeping it as <hook>.keysweep-backup")
+	f.BoolVar(&force, "force", false, "replace an existing hook, keeping it as <hook>.keysweep-backup[.N]")
 	return cmd
 }
 
@@ -167,21 +176,38 @@ func installHook(ctx context.Context, s *streams, path, kind string, force bool)
 		return fmt.Errorf("%s is a bare repository: nothing is committed or pushed from it (install --pre-receive there)", path)
 	}
 	hook := filepath.Join(dir, kind)
+	bin, warning := keysweepBinary()
+	script := fmt.Sprintf("#!/bin/sh\n# %s hook written by \"keysweep hook install\": it stops secrets before\n# they leave (see \"keysweep hook --help\").\nexec %s %s\n", kind, bin, hookKinds[kind])
+	backup := ""
 	_, err = os.Lstat(hook)
 	switch {
-	case err == nil && !force:
-		return fmt.Errorf("%s already exists: rerun with --force to replace it (it is kept as %s.keysweep-backup), or add this line to it: %s %s", hook, kind, keysweepBinary(), hookKinds[kind])
 	case err == nil:
-		if err := os.Rename(hook, hook+".keysweep-backup"); err != nil {
-			return fmt.Errorf("keep the existing hook: %w", err)
+		// Reinstalling the same hook replaces nothing worth keeping.
+		kept := ""
+		if old, err := os.ReadFile(hook); err != nil || string(old) != script {
+			if backup, err = freeBackupName(hook); err != nil {
+				return err
+			}
+			kept = " (it is then kept as " + backup + ")"
+		}
+		if !force {
+			return fmt.Errorf("%s already exists: rerun with --force to replace it%s, or add this line to it: %s %s", hook, kept, bin, hookKinds[kind])
 		}
 	case !errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("check for an existing hook: %w", err)
 	}
+	if warning != "" {
+		fmt.Fprintf(s.errOut, "keysweep: warning: %s\n", warning)
+	}
+	if backup != "" {
+		if err := os.Rename(hook, backup); err != nil {
+			return fmt.Errorf("keep the existing hook: %w", err)
+		}
+		fmt.Fprintf(s.errOut, "keysweep: kept the existing hook as %s\n", backup)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create hooks directory: %w", err)
 	}
-	script := fmt.Sprintf("#!/bin/sh\n# %s hook written by \"keysweep hook install\": it stops secrets before\n# they leave (see \"keysweep hook --help\").\nexec %s %s\n", kind, keysweepBinary(), hookKinds[kind])
 	if err := os.WriteFile(hook, []byte(script), 0o755); err != nil {
 		return fmt.Errorf("write hook: %w", err)
 	}
@@ -189,25 +215,83 @@ func installHook(ctx context.Context, s *streams, path, kind string, force bool)
 	return nil
 }
 
-// keysweepBinary is how a hook calls keysweep: this executable's absolute
-// path, so that the hook works without keysweep on the PATH git runs hooks
-// with; or plain "keysweep" when this is a temporary build (go run, tests).
-func keysweepBinary() string {
+// freeBackupName returns where to keep an existing hook: <hook>.keysweep-backup,
+// or, when that is taken by an earlier backup, the first free
+// <hook>.keysweep-backup.N. A backup is never overwritten.
+func freeBackupName(hook string) (string, error) {
+	name := hook + ".keysweep-backup"
+	for n := 1; n <= 100; n++ {
+		_, err := os.Lstat(name)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return name, nil
+		case err != nil:
+			return "", fmt.Errorf("check for an earlier backup of the hook: %w", err)
+		}
+		name = fmt.Sprintf("%s.keysweep-backup.%d", hook, n)
+	}
+	return "", fmt.Errorf("%s has 100 backups already: remove those not needed", hook)
+}
+
+// keysweepBinary is how a hook calls this keysweep, and a warning when the
+// hook may not find it. Git runs hooks with its own PATH (a GUI client's is
+// often minimal), so the hook calls keysweep by an absolute path.
+func keysweepBinary() (string, string) {
 	exe, err := os.Executable()
 	if err != nil {
-		return "keysweep"
+		return "keysweep", fmt.Sprintf("cannot tell where this keysweep is (%v): the hook calls \"keysweep\" from PATH", err)
 	}
 	if resolved, err := filepath.EvalSymlinks(exe); err == nil {
 		exe = resolved
 	}
-	tmp := os.TempDir()
-	if resolved, err := filepath.EvalSymlinks(tmp); err == nil {
-		tmp = resolved
+	onPath, same := "", false
+	if p, err := exec.LookPath("keysweep"); err == nil {
+		if abs, err := filepath.Abs(p); err == nil {
+			onPath = abs
+			a, aerr := os.Stat(abs)
+			b, berr := os.Stat(exe)
+			same = aerr == nil && berr == nil && os.SameFile(a, b)
+		}
 	}
-	if strings.HasPrefix(exe, tmp+string(filepath.Separator)) || !strings.HasPrefix(filepath.Base(exe), "keysweep") {
-		return "keysweep"
+	return hookCommand(exe, onPath, same)
+}
+
+// hookCommand decides how a hook calls the keysweep at exe (symbolic
+// links resolved), given the keysweep found on PATH (onPath, "" for none)
+// and whether that is the same file. It returns the command and a warning
+// when the hook may not find it.
+func hookCommand(exe, onPath string, same bool) (string, string) {
+	switch {
+	case same:
+		// The path found on PATH, a link a package manager keeps pointing
+		// at the current version, outlives the file it resolves to.
+		return shellQuote(onPath), ""
+	case temporaryBuild(exe):
+		if onPath != "" {
+			return "keysweep", ""
+		}
+		return "keysweep", "this keysweep is a temporary build (go run or go test) and no keysweep is on PATH: the hook calls \"keysweep\", so install it (go install github.com/keysweep/keysweep/cmd/keysweep@latest) before the hook runs"
 	}
-	return shellQuote(exe)
+	return shellQuote(exe), ""
+}
+
+// temporaryBuild reports whether exe is a build the go command deletes
+// when it is done: a go run binary (go-build*/.../exe/NAME) or a test
+// binary (NAME.test).
+func temporaryBuild(exe string) bool {
+	base := strings.TrimSuffix(filepath.Base(exe), ".exe")
+	if strings.HasSuffix(base, ".test") {
+		return true
+	}
+	if filepath.Base(filepath.Dir(exe)) != "exe" {
+		return false
+	}
+	for _, part := range strings.Split(filepath.ToSlash(exe), "/") {
+		if strings.HasPrefix(part, "go-build") {
+			return true
+		}
+	}
+	return false
 }
 
 // shellQuote quotes s for a POSIX shell.

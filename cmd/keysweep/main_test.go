@@ -74,7 +74,7 @@ func TestGitCommandFormats(t *testing.T) {
 			if strings.Contains(out, secret) || strings.Contains(errOut, secret) {
 				t.Error("the secret is printed in clear without --no-redact")
 			}
-			if !strings.Contains(errOut, "scanned 3 commits") || !strings.Contains(errOut, "1 findings") {
+			if !strings.Contains(errOut, "scanned 3 commits") || !strings.Contains(errOut, "; 1 finding\n") {
 				t.Errorf("summary missing from stderr: %q", errOut)
 			}
 			golden(t, "leaky."+format, out)
@@ -188,7 +188,7 @@ func TestAllowMissingKeepsExitCodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, _, errOut := runCLI(t, "git", r.Dir, "--allow-missing")
-	if code != exitFindings || !strings.Contains(errOut, "1 objects missing") || !strings.Contains(errOut, r.BlobID("# demo\n")) {
+	if code != exitFindings || !strings.Contains(errOut, "1 object missing") || !strings.Contains(errOut, r.BlobID("# demo\n")) {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 }
@@ -229,7 +229,7 @@ func TestGitRange(t *testing.T) {
 	if code != exitFindings || !cmp.Equal(paths(t, out), []string{"new.env"}) {
 		t.Errorf("range: exit %d %v\n%s", code, paths(t, out), errOut)
 	}
-	if !strings.Contains(errOut, "scanned 1 commits") {
+	if !strings.Contains(errOut, "scanned 1 commit,") {
 		t.Errorf("summary: %s", errOut)
 	}
 	code, out, _ = runCLI(t, "git", r.Dir, "--range", "feature", "--format", "json")

@@ -28,6 +28,15 @@ import (
 // repository.
 var ErrNotRepository = errors.New("not a git repository")
 
+// ErrDubiousOwnership is returned by Open for a repository git refuses to
+// use because another user owns it (git's safe.directory check): the usual
+// case of a checkout mounted into a CI container that runs as another user.
+var ErrDubiousOwnership = errors.New("git refuses a repository another user owns")
+
+// errNoWorkTree is returned by WorkTree for a bare repository or a git
+// directory.
+var errNoWorkTree = errors.New("a bare repository or a git directory, not a work tree")
+
 // Repo is a git repository, bare or not.
 type Repo struct {
 	// GitDir is the absolute path of the repository's git directory.
@@ -50,12 +59,12 @@ func Open(ctx context.Context, path string) (*Repo, error) {
 	if err := checkGitVersion(ctx); err != nil {
 		return nil, err
 	}
-	out, err := exec.CommandContext(ctx, "git", "-C", path, "rev-parse", "--absolute-git-dir").Output()
+	out, err := revParse(ctx, path, "--absolute-git-dir")
 	if err != nil {
-		return nil, fmt.Errorf("open repository %s: %w", path, ErrNotRepository)
+		return nil, fmt.Errorf("open repository %w", err)
 	}
 	r := &Repo{
-		GitDir: strings.TrimSpace(string(out)),
+		GitDir: strings.TrimSpace(out),
 		// Fixed messages to parse, no prompts, and never a lazy fetch from
 		// a partial clone's promisor remote (git 2.44 and later). Objects
 		// are read as they are: a refs/replace/<id> ref (which anyone who
@@ -264,21 +273,26 @@ func (r *Repo) RevFile(ctx context.Context, rev, name string) ([]byte, bool, err
 
 // WorkTree returns the top directory of the work tree that holds dir.
 func WorkTree(ctx context.Context, dir string) (string, error) {
-	out, err := exec.CommandContext(ctx, "git", "-C", dir, "rev-parse", "--show-toplevel").Output()
-	if err != nil {
-		return "", fmt.Errorf("%s: %w (or a bare repository: staged changes need a work tree)", dir, ErrNotRepository)
+	out, err := revParse(ctx, dir, "--show-toplevel")
+	switch {
+	case errors.Is(err, ErrNotRepository):
+		return "", fmt.Errorf("%w (or a bare repository: staged changes need a work tree)", err)
+	case errors.Is(err, errNoWorkTree):
+		return "", fmt.Errorf("%w: staged changes need one", err)
+	case err != nil:
+		return "", err
 	}
-	return strings.TrimSpace(string(out)), nil
+	return strings.TrimSpace(out), nil
 }
 
 // HooksDir returns the directory git runs the hooks of the repository at
 // dir from (core.hooksPath honored), and whether the repository is bare.
 func HooksDir(ctx context.Context, dir string) (string, bool, error) {
-	out, err := exec.CommandContext(ctx, "git", "-C", dir, "rev-parse", "--is-bare-repository", "--git-path", "hooks").Output()
+	out, err := revParse(ctx, dir, "--is-bare-repository", "--git-path", "hooks")
 	if err != nil {
-		return "", false, fmt.Errorf("%s: %w", dir, ErrNotRepository)
+		return "", false, err
 	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 2 {
 		return "", false, fmt.Errorf("%s: git rev-parse answered %q", dir, out)
 	}
@@ -287,4 +301,68 @@ func HooksDir(ctx context.Context, dir string) (string, bool, error) {
 		hooks = filepath.Join(dir, hooks)
 	}
 	return hooks, lines[0] == "true", nil
+}
+
+// revParse runs git rev-parse in dir, a path that may not be a repository
+// at all, and returns its output.
+func revParse(ctx context.Context, dir string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir, "rev-parse"}, args...)...)
+	// git's refusals are parsed: in English.
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", revParseError(dir, err, stderr.Bytes())
+	}
+	return string(out), nil
+}
+
+// revParseError says why git rev-parse failed in dir: not a repository,
+// a repository git does not trust (with git's reason and the command that
+// makes git trust it), or git's own last error line.
+func revParseError(dir string, err error, stderr []byte) error {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return fmt.Errorf("%s: run git: %w", dir, err)
+	}
+	var reason, trust string
+	for _, line := range strings.Split(string(stderr), "\n") {
+		line = strings.TrimSpace(line)
+		if r, ok := strings.CutPrefix(line, "fatal: "); ok && strings.Contains(r, "dubious ownership") {
+			reason = r
+		}
+		if p, ok := strings.CutPrefix(line, "git config --global --add safe.directory "); ok {
+			trust = p
+			if !strings.HasPrefix(p, "'") {
+				trust = shellQuote(p)
+			}
+		}
+	}
+	switch {
+	case reason != "":
+		if trust == "" {
+			// git names the directory it refuses: "... at '<path>'".
+			if _, at, ok := strings.Cut(reason, " at '"); ok {
+				trust = shellQuote(strings.TrimSuffix(at, "'"))
+			} else {
+				abs, _ := filepath.Abs(dir)
+				trust = shellQuote(abs)
+			}
+		}
+		return fmt.Errorf("%s: %w (%s): if you trust it, run: git config --global --add safe.directory %s", dir, ErrDubiousOwnership, reason, trust)
+	case bytes.Contains(stderr, []byte("not a git repository")):
+		return fmt.Errorf("%s: %w", dir, ErrNotRepository)
+	case bytes.Contains(stderr, []byte("must be run in a work tree")):
+		return fmt.Errorf("%s: %w", dir, errNoWorkTree)
+	}
+	return fmt.Errorf("%s: %w", dir, gitError("rev-parse", err, stderr))
+}
+
+// shellQuote quotes s for a POSIX shell, when it needs quoting.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:@=,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
