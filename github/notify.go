@@ -29,11 +29,15 @@ type Notifier struct {
 	MaxLines int
 }
 
-// Message is the text posted for new findings, with links to the commits.
+// Message is the text posted for new findings, with links to the commits:
+// those of the outcomes that did not fail, as the report has them.
 func (n *Notifier) Message(scope string, outcomes []Outcome) (string, int) {
 	var lines []string
 	count := 0
 	for _, o := range outcomes {
+		if o.Err != nil {
+			continue
+		}
 		for _, f := range o.New {
 			count++
 			if len(lines) >= max(n.MaxLines, 1) {

@@ -23,8 +23,22 @@ import (
 // repository being swept, never the file.
 //
 // Per repository it holds the ref tips scanned, the ids of the blobs
-// scanned (packed, sorted), and the findings made, by fingerprint and
-// path, redacted.
+// scanned (packed, sorted), the findings made, by fingerprint and path,
+// redacted, and which of those findings no output has had yet.
+//
+// The file has four buckets:
+//
+//	repos     owner/name -> RepoState as JSON (tips, time of the sweep)
+//	blobs     owner/name -> one byte of id size, then the sorted binary ids
+//	findings  owner/name NUL fingerprint NUL path -> report.Finding as JSON, redacted
+//	pending   owner/name NUL fingerprint NUL path -> report.Finding as JSON, redacted
+//
+// A finding is put in pending by the transaction that adds it to findings
+// (Save), and taken out by Delivered once the report is written and the
+// webhook has it: a sweep killed in between leaves it there, and the next
+// sweep delivers it again. pending came after the other three: a file
+// without it is read as one with nothing pending (the bucket is created
+// when the file is opened), and a keysweep from before it ignores it.
 type State struct {
 	db   *bolt.DB
 	Path string
@@ -34,6 +48,7 @@ var (
 	reposBucket    = []byte("repos")
 	blobsBucket    = []byte("blobs")
 	findingsBucket = []byte("findings")
+	pendingBucket  = []byte("pending")
 )
 
 // OpenState opens (or creates) the state file at path. A file another
@@ -50,7 +65,7 @@ func OpenState(path string) (*State, error) {
 		return nil, fmt.Errorf("open state %s: %w (delete it to start over with a full sweep)", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{reposBucket, blobsBucket, findingsBucket} {
+		for _, b := range [][]byte{reposBucket, blobsBucket, findingsBucket, pendingBucket} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -134,7 +149,8 @@ func (s *State) Load(name string) (*RepoState, error) {
 
 // Save records a completed sweep of the repository, in one transaction:
 // its tips now, the blobs just scanned added to those before, and the
-// findings (built for output, so redacted) added to those known.
+// findings (built for output, so redacted) added to those known and to
+// those pending until Delivered.
 func (s *State) Save(name string, tips map[string]string, blobs []string, found []report.Finding) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		v, err := json.Marshal(RepoState{Tips: tips, Swept: time.Now().UTC()})
@@ -152,13 +168,17 @@ func (s *State) Save(name string, tips map[string]string, blobs []string, found 
 		if err := bb.Put([]byte(name), merged); err != nil {
 			return err
 		}
-		fb := tx.Bucket(findingsBucket)
+		fb, pb := tx.Bucket(findingsBucket), tx.Bucket(pendingBucket)
 		for _, f := range found {
 			v, err := json.Marshal(f)
 			if err != nil {
 				return err
 			}
-			if err := fb.Put(findingKey(name, f.Fingerprint, f.Path), v); err != nil {
+			k := findingKey(name, f.Fingerprint, f.Path)
+			if err := fb.Put(k, v); err != nil {
+				return err
+			}
+			if err := pb.Put(k, v); err != nil {
 				return err
 			}
 		}
@@ -166,6 +186,34 @@ func (s *State) Save(name string, tips map[string]string, blobs []string, found 
 	})
 	if err != nil {
 		return fmt.Errorf("save state of %s: %w", name, err)
+	}
+	return nil
+}
+
+// Pending returns the findings of the repository that a sweep recorded
+// and no sweep has delivered yet.
+func (s *State) Pending(repo string) ([]report.Finding, error) {
+	return s.list(pendingBucket, repo)
+}
+
+// Delivered records that the findings reached every output: they are no
+// longer pending. Each is found by its Repository, Fingerprint and Path;
+// one transaction clears them all.
+func (s *State) Delivered(fs []report.Finding) error {
+	if len(fs) == 0 {
+		return nil
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		pb := tx.Bucket(pendingBucket)
+		for _, f := range fs {
+			if err := pb.Delete(findingKey(f.Repository, f.Fingerprint, f.Path)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record delivered findings in the state: %w", err)
 	}
 	return nil
 }
@@ -187,10 +235,15 @@ func (s *State) Known(repo, fingerprint, path string) (bool, error) {
 
 // Findings returns every finding recorded for the repository.
 func (s *State) Findings(repo string) ([]report.Finding, error) {
+	return s.list(findingsBucket, repo)
+}
+
+// list returns the findings of the repository in bucket.
+func (s *State) list(bucket []byte, repo string) ([]report.Finding, error) {
 	var out []report.Finding
 	prefix := []byte(repo + "\x00")
 	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(findingsBucket).Cursor()
+		c := tx.Bucket(bucket).Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			var f report.Finding
 			if err := json.Unmarshal(v, &f); err != nil {
@@ -227,16 +280,18 @@ func (s *State) Delete(repo string) error {
 		if err := tx.Bucket(blobsBucket).Delete([]byte(repo)); err != nil {
 			return err
 		}
-		fb := tx.Bucket(findingsBucket)
 		prefix := []byte(repo + "\x00")
-		var keys [][]byte
-		c := fb.Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			keys = append(keys, append([]byte(nil), k...))
-		}
-		for _, k := range keys {
-			if err := fb.Delete(k); err != nil {
-				return err
+		for _, name := range [][]byte{findingsBucket, pendingBucket} {
+			b := tx.Bucket(name)
+			var keys [][]byte
+			c := b.Cursor()
+			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+				keys = append(keys, append([]byte(nil), k...))
+			}
+			for _, k := range keys {
+				if err := b.Delete(k); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/keysweep/keysweep/report"
 	"github.com/keysweep/keysweep/scanner"
+	"github.com/keysweep/keysweep/verify"
 )
 
 // Sweep sweeps repositories: mirror, scan what is new, remember it.
@@ -32,8 +33,14 @@ type Sweep struct {
 	// repository named (owner/name). It is called from several
 	// repositories' goroutines at once.
 	Filter func(repo string, fs []scanner.Finding) []scanner.Finding
-	// Verify, if set, verifies new findings (AWS keys) in place.
+	// Verify, if set, verifies new findings (AWS keys) in place. It is
+	// called from several repositories' goroutines at once.
 	Verify func(ctx context.Context, fs []scanner.Finding)
+	// Detector is the detector Scan uses. With it, a finding that an
+	// earlier sweep recorded but did not deliver has its secret found
+	// again in the mirror when it is delivered, to be verified (Verify)
+	// or shown (NoRedact): the state holds no secret.
+	Detector scanner.Detector
 	// Log receives a line per repository swept.
 	Log io.Writer
 	// Progress, if set, is told when a repository starts (done repositories
@@ -46,9 +53,21 @@ type Sweep struct {
 // Outcome is what sweeping one repository gave.
 type Outcome struct {
 	Repo Repo
-	// New are the findings no earlier sweep recorded, built for output.
+	// New are the findings to deliver, built for output: those no earlier
+	// sweep recorded, then those an earlier sweep recorded but did not
+	// deliver (it was killed, or an output failed, before
+	// State.Delivered). Once every output has them, the caller passes
+	// them to State.Delivered.
 	New []report.Finding
-	// Known are the findings earlier sweeps recorded (redacted).
+	// Redelivered counts the findings of New that an earlier sweep
+	// recorded. Unread counts those of them whose secret could not be
+	// found again in the mirror when it was needed: they are delivered as
+	// recorded, redacted and with the verification they had.
+	Redelivered, Unread int
+	// rereadErr says why the mirror could not be read for them.
+	rereadErr error
+	// Known are the findings earlier sweeps recorded and delivered
+	// (redacted).
 	Known []report.Finding
 	Stats scanner.Stats
 	// Unchanged is set when no ref moved since the last sweep.
@@ -57,10 +76,13 @@ type Outcome struct {
 }
 
 // Run sweeps repos, Concurrency at a time, and returns an outcome for
-// each, in order. A repository that fails does not stop the others; each
-// one that completes is saved to the state before Run moves on, so an
-// interrupted sweep resumes where it stopped.
+// each, in order; a repository named more than once is swept once, and
+// has one outcome, since two sweeps of a mirror and its state at once
+// would trip over each other. A repository that fails does not stop the
+// others; each one that completes is saved to the state before Run moves
+// on, so an interrupted sweep resumes where it stopped.
 func (s *Sweep) Run(ctx context.Context, repos []Repo) []Outcome {
+	repos = distinct(repos)
 	out := make([]Outcome, len(repos))
 	var done atomic.Int64
 	var logMu sync.Mutex
@@ -98,19 +120,43 @@ func (s *Sweep) Run(ctx context.Context, repos []Repo) []Outcome {
 	return out
 }
 
+// distinct returns repos without the repeats of a name (in any case).
+func distinct(repos []Repo) []Repo {
+	seen := make(map[string]bool, len(repos))
+	out := make([]Repo, 0, len(repos))
+	for _, r := range repos {
+		if k := strings.ToLower(r.FullName); !seen[k] {
+			seen[k] = true
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 func (s *Sweep) logOutcome(o *Outcome, n, total int, took time.Duration) {
 	if s.Log == nil {
 		return
 	}
 	prefix := fmt.Sprintf("keysweep: [%d/%d] %s: ", n, total, report.Escape(o.Repo.FullName))
+	again := "" // escaped below: an error may quote the repository
+	if o.Redelivered > 0 {
+		again = fmt.Sprintf("; %d findings not delivered by an earlier sweep", o.Redelivered)
+		if o.Unread > 0 {
+			again += fmt.Sprintf(" (%d whose secret was not found again in the mirror: as recorded, not verified again", o.Unread)
+			if o.rereadErr != nil {
+				again += ": " + strings.Join(strings.Fields(o.rereadErr.Error()), " ")
+			}
+			again += ")"
+		}
+	}
 	switch {
 	case o.Err != nil:
 		fmt.Fprintf(s.Log, "%sFAILED: %s\n", prefix, report.Escape(strings.Join(strings.Fields(o.Err.Error()), " ")))
 	case o.Unchanged:
-		fmt.Fprintf(s.Log, "%sunchanged since the last sweep\n", prefix)
+		fmt.Fprintf(s.Log, "%sunchanged since the last sweep%s\n", prefix, report.Escape(again))
 	default:
-		fmt.Fprintf(s.Log, "%s%d new commits, %d blobs (%s) scanned in %s; %d new findings\n",
-			prefix, o.Stats.Commits, o.Stats.Blobs, report.HumanBytes(o.Stats.Bytes), took.Round(time.Millisecond), len(o.New))
+		fmt.Fprintf(s.Log, "%s%d new commits, %d blobs (%s) scanned in %s; %d new findings%s\n",
+			prefix, o.Stats.Commits, o.Stats.Blobs, report.HumanBytes(o.Stats.Bytes), took.Round(time.Millisecond), len(o.New)-o.Redelivered, report.Escape(again))
 	}
 }
 
@@ -128,6 +174,14 @@ func (s *Sweep) sweepOne(ctx context.Context, o *Outcome) {
 	dir, err := s.Mirror.Sync(ctx, o.Repo)
 	if errors.Is(err, ErrEmpty) {
 		o.Unchanged = len(prev.Tips) == 0
+		if _, err := s.deliverable(ctx, o, dir, nil); err != nil {
+			o.Err = err
+			return
+		}
+		if err := ctx.Err(); err != nil {
+			o.Err = err
+			return
+		}
 		o.Err = s.State.Save(name, map[string]string{}, nil, nil)
 		return
 	}
@@ -167,21 +221,27 @@ func (s *Sweep) sweepOne(ctx context.Context, o *Outcome) {
 			fresh = append(fresh, f)
 		}
 	}
-	if s.Verify != nil && len(fresh) > 0 {
-		s.Verify(ctx, fresh)
+	stored, err := s.deliverable(ctx, o, dir, fresh)
+	if err != nil {
+		o.Err = err
+		return
 	}
-	stored := s.fps.Build(fresh, false)
-	o.New = s.fps.Build(fresh, s.NoRedact)
-	for i := range stored {
-		stored[i].Repository, o.New[i].Repository = name, name
-	}
-	// Known findings are read before this sweep's are saved.
+	// Known findings are read before this sweep's are saved; those still
+	// pending are in o.New.
 	all, err := s.State.Findings(name)
 	if err != nil {
 		o.Err = err
 		return
 	}
-	o.Known = all
+	pending := make(map[string]bool, o.Redelivered)
+	for _, f := range o.New[len(o.New)-o.Redelivered:] {
+		pending[string(findingKey(name, f.Fingerprint, f.Path))] = true
+	}
+	for _, f := range all {
+		if !pending[string(findingKey(name, f.Fingerprint, f.Path))] {
+			o.Known = append(o.Known, f)
+		}
+	}
 	if err := ctx.Err(); err != nil {
 		o.Err = err // do not record a scan cut short
 		return
@@ -189,6 +249,62 @@ func (s *Sweep) sweepOne(ctx context.Context, o *Outcome) {
 	if err := s.State.Save(name, res.Tips, res.Blobs, stored); err != nil {
 		o.Err = err
 	}
+}
+
+// deliverable sets o.New: the fresh findings, verified, then those the
+// state holds as pending (recorded by an earlier sweep, never delivered),
+// their secrets found again in the mirror at dir to be verified anew, or
+// shown with NoRedact. It returns the fresh findings as the state records
+// them, redacted.
+//
+// A pending finding whose secret cannot be found again (its object is no
+// longer in the mirror, or no Detector is set) is delivered as recorded:
+// redacted, with the verification it had then, or, for an AWS key that
+// had none while Verify is set, an unknown one that says why.
+func (s *Sweep) deliverable(ctx context.Context, o *Outcome, dir string, fresh []scanner.Finding) ([]report.Finding, error) {
+	name := o.Repo.FullName
+	pending, err := s.State.Pending(name)
+	if err != nil {
+		return nil, err
+	}
+	var again []scanner.Finding
+	unread := pending
+	if len(pending) > 0 && s.Detector != nil && (s.Verify != nil || s.NoRedact) {
+		// A mirror that cannot be read fails no repository: its pending
+		// findings are delivered as recorded, and logOutcome says why.
+		again, unread, o.rereadErr = reread(ctx, dir, s.Detector, &s.fps, pending)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	if s.Verify != nil {
+		for i := range again {
+			again[i].Verification, again[i].Remediation = nil, nil
+		}
+		if batch := append(fresh[:len(fresh):len(fresh)], again...); len(batch) > 0 {
+			s.Verify(ctx, batch)
+			fresh, again = batch[:len(fresh)], batch[len(fresh):]
+		}
+	}
+	stored := s.fps.Build(fresh, false)
+	o.New = s.fps.Build(append(fresh[:len(fresh):len(fresh)], again...), s.NoRedact)
+	for _, f := range unread {
+		if s.Verify != nil && f.Verification == nil && f.KeyID != "" {
+			f.Verification = &verify.Result{Status: verify.StatusUnknown, Error: "not verified: the secret was not found again in the mirror"}
+		}
+		o.New = append(o.New, f)
+	}
+	for i := range stored {
+		stored[i].Repository = name
+	}
+	for i := range o.New {
+		o.New[i].Repository = name
+	}
+	o.Redelivered = len(pending)
+	if s.Verify != nil || s.NoRedact {
+		o.Unread = len(unread)
+	}
+	return stored, nil
 }
 
 func sameTips(a, b map[string]string) bool {

@@ -63,7 +63,10 @@ sweep resumes where it stopped.
 
 Results: every finding recorded for the swept repositories, or with
 --new-only those this sweep found first. --no-redact applies to the latter
-only: the state never holds a secret.
+only: the state never holds a secret. A new finding stays marked
+undelivered in the state until the report is written and the webhook has
+it: if the sweep is killed first, or an output fails, the next sweep
+delivers it again as new (read again from the mirror, to be verified).
 
 Authentication: GITHUB_TOKEN (or --token-file), or a GitHub App
 (--app-id and --app-key: its installation on the organization). GitHub
@@ -116,7 +119,7 @@ or the sweep was interrupted (what completed is reported and saved).`,
 	f.StringVar(&o.shard, "shard", "0/1", "sweep only shard `K/N` of the repositories")
 	f.StringVar(&o.webhook, "notify-webhook", "", "post new findings to this Slack-compatible webhook `URL` (or set KEYSWEEP_NOTIFY_WEBHOOK)")
 	f.BoolVar(&o.trustInline, "trust-inline-markers", false, "honour keysweep:allow markers in the swept repositories, recording each secret they hide in the audit log (--audit-log; default: report those secrets)")
-	f.IntVar(&o.workers, "workers", 0, "blobs scanned at once across all repositories (default: the number of cores)")
+	f.IntVar(&o.workers, "workers", 0, "blobs scanned at once across all repositories; 0 means one per core (the default)")
 	f.StringVar(&o.maxBlobSize, "max-blob-size", "25MiB", "skip blobs larger than this `SIZE`")
 	o.cfg.bind(f)
 	o.aws.bind(f)
@@ -135,9 +138,9 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 	if err != nil {
 		return fmt.Errorf("--shard: %w", err)
 	}
-	maxSize, err := parseSize(o.maxBlobSize)
+	maxSize, err := parseMaxBlobSize(o.maxBlobSize)
 	if err != nil {
-		return fmt.Errorf("--max-blob-size: %w", err)
+		return err
 	}
 	tokens, err := o.tokens(hosts)
 	if err != nil {
@@ -213,7 +216,10 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 			return scanner.Since(ctx, dir, setup.engine, since, seen, scanner.Options{Workers: perRepo, MaxBlobSize: maxSize, KeepMarked: true})
 		},
 		Filter: markers.filter(setup),
-		Log:    s.errOut,
+		// Findings an earlier sweep did not deliver have their secrets
+		// found again with it, to be verified.
+		Detector: setup.engine,
+		Log:      s.errOut,
 	}
 	if bar := newSweepProgress(s.errOut, o.noProgress, len(repos)); bar != nil {
 		sw.Progress = func(done, total int, current string) {
@@ -246,7 +252,7 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 	start := time.Now()
 	outcomes := sw.Run(ctx, repos)
 
-	var out []report.Finding
+	var out, delivered []report.Finding
 	var failed []string
 	newCount, unchanged := 0, 0
 	for _, oc := range outcomes {
@@ -262,10 +268,11 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 			out = append(out, oc.Known...)
 		}
 		out = append(out, oc.New...)
+		delivered = append(delivered, oc.New...)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Repository < out[j].Repository })
 	if err := writeReport(s, &o.outputOptions, out); err != nil {
-		return err
+		return fmt.Errorf("%w (the next sweep delivers its new findings again)", err)
 	}
 	var awsErr error
 	if aws != nil {
@@ -278,6 +285,16 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 	setup.printSummary(s.errOut, 0)
 
 	notifyErr := o.notify(ctx, outcomes)
+	// The new findings stay pending in the state until the report and
+	// the webhook both have them: a sweep killed before this point, or
+	// whose webhook failed, leaves them for the next sweep to deliver
+	// again. At least once: a crash between the two may repeat them.
+	var deliveredErr error
+	if notifyErr == nil {
+		deliveredErr = state.Delivered(delivered)
+	} else {
+		notifyErr = fmt.Errorf("%w (the next sweep posts its new findings again)", notifyErr)
+	}
 	switch {
 	case ctx.Err() != nil:
 		return fmt.Errorf("sweep %w: %d of %d repositories not completed; run it again to resume", errInterrupted, len(failed), len(repos))
@@ -285,6 +302,8 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 		return fmt.Errorf("sweep incomplete: %d of %d repositories failed (%s); the others are reported and saved", len(failed), len(repos), strings.Join(first(failed, 5), ", "))
 	case notifyErr != nil:
 		return notifyErr
+	case deliveredErr != nil:
+		return deliveredErr
 	case awsErr != nil:
 		return awsErr
 	case len(out) > 0:
@@ -315,6 +334,9 @@ func (o *githubOptions) validate() error {
 	}
 	if o.org == "" && len(o.repos) == 0 {
 		return errors.New("give --org ORG or --repo OWNER/NAME")
+	}
+	if err := checkWorkers(o.workers); err != nil {
+		return err
 	}
 	if o.org != "" && len(o.repos) > 0 {
 		return errors.New("give --org or --repo, not both")
@@ -392,8 +414,13 @@ func (o *githubOptions) list(ctx context.Context, client *github.Client, shard g
 			all = append(all, r)
 		}
 	}
+	seen := make(map[string]bool, len(all))
 	for _, r := range all {
-		if shard.Has(r.FullName) && (o.org == "" || o.filter.Match(r)) {
+		// Once each: --repo given twice, or a repository that moved
+		// between pages of the listing.
+		key := strings.ToLower(r.FullName)
+		if !seen[key] && shard.Has(r.FullName) && (o.org == "" || o.filter.Match(r)) {
+			seen[key] = true
 			repos = append(repos, r)
 		}
 	}
