@@ -3,6 +3,7 @@ package report
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"runtime"
 	"sync"
 
 	"golang.org/x/crypto/argon2"
@@ -135,9 +136,52 @@ func (p *Fingerprinter) Fingerprint(ruleID, keyID, secret string) string {
 	return fp
 }
 
-// Build is Build, fingerprinting through p.
+// Build is Build, fingerprinting through p. The distinct secrets are
+// fingerprinted first, on every core: a scan with hundreds of generic
+// secrets would otherwise spend seconds in the KDF, one after another.
 func (p *Fingerprinter) Build(fs []scanner.Finding, noRedact bool) []Finding {
+	p.Warm(fs)
 	return build(fs, noRedact, p.Fingerprint)
+}
+
+// Warm fingerprints the distinct secrets of fs that p does not know yet,
+// on every core, so that the calls that follow find them cached.
+func (p *Fingerprinter) Warm(fs []scanner.Finding) {
+	type job struct{ rule, secret string }
+	seen := make(map[fingerprintKey]bool)
+	var jobs []job
+	for _, f := range fs {
+		if f.KeyID != "" {
+			continue // no KDF
+		}
+		k := p.key(f.RuleID, f.Secret)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		if _, ok := p.lookup(k); !ok {
+			jobs = append(jobs, job{f.RuleID, f.Secret})
+		}
+	}
+	if len(jobs) < 2 {
+		return
+	}
+	var wg sync.WaitGroup
+	next := make(chan job)
+	for range min(runtime.NumCPU(), len(jobs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range next {
+				p.Fingerprint(j.rule, "", j.secret)
+			}
+		}()
+	}
+	for _, j := range jobs {
+		next <- j
+	}
+	close(next)
+	wg.Wait()
 }
 
 func (p *Fingerprinter) key(ruleID, secret string) fingerprintKey {

@@ -117,6 +117,9 @@ func (s *scanSetup) filter(fs []scanner.Finding) []scanner.Finding {
 	// Fingerprints cost a memory-hard hash each: only ignores and
 	// baselines need them.
 	needFP := s.sup.Ignores != nil || len(s.sup.Baseline) > 0
+	if needFP {
+		s.fp.Warm(fs)
+	}
 	for _, f := range fs {
 		if !needFP {
 			if s.sup.Keep(f.RuleID, f.Path, f.Commit, "") {
