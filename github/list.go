@@ -31,6 +31,8 @@ type Client struct {
 	Log io.Writer
 	// MaxWait bounds a single rate-limit wait; longer ones fail the call.
 	MaxWait time.Duration
+	// Sleep waits out a rate limit; nil waits in real time.
+	Sleep Sleeper
 }
 
 // NewClient returns a client of the REST API of hosts, authenticated by
@@ -135,13 +137,28 @@ func (c *Client) retry(ctx context.Context, fn func() error) error {
 		if c.Log != nil {
 			fmt.Fprintf(c.Log, "keysweep: GitHub %s: waiting %s\n", what, wait.Round(time.Second))
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+		if err := c.Sleep.sleep(ctx, wait); err != nil {
+			return err
 		}
+	}
+}
+
+// Sleeper waits d, or until ctx is done. Tests give one that records the
+// wait and returns at once.
+type Sleeper func(ctx context.Context, d time.Duration) error
+
+// sleep waits with s, or in real time when s is nil.
+func (s Sleeper) sleep(ctx context.Context, d time.Duration) error {
+	if s != nil {
+		return s(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 

@@ -27,7 +27,13 @@ type Notifier struct {
 	Backoff  time.Duration
 	// MaxLines limits the findings listed; the rest are counted.
 	MaxLines int
+	// Sleep waits between attempts; nil waits in real time.
+	Sleep Sleeper
 }
+
+// maxRetryAfter bounds the wait a webhook's Retry-After asks for: the
+// server is not trusted to hold the sweep for hours.
+const maxRetryAfter = time.Minute
 
 // Message is the text posted for new findings, with links to the commits:
 // those of the outcomes that did not fail, as the report has them.
@@ -124,12 +130,8 @@ func (n *Notifier) Post(ctx context.Context, text string) error {
 	var last error
 	for i := 0; i < attempts; i++ {
 		if i > 0 {
-			t := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return ctx.Err()
-			case <-t.C:
+			if err := n.Sleep.sleep(ctx, wait); err != nil {
+				return err
 			}
 			wait *= 2
 		}
@@ -156,7 +158,7 @@ func (n *Notifier) Post(ctx context.Context, text string) error {
 		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
 			last = fmt.Errorf("webhook answered %s", resp.Status)
 			if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
-				wait = time.Duration(s) * time.Second
+				wait = min(time.Duration(s)*time.Second, maxRetryAfter)
 			}
 		default:
 			return fmt.Errorf("notify: webhook answered %s", resp.Status)

@@ -58,7 +58,7 @@ type awsRun struct {
 }
 
 // prepare returns nil when neither verification nor remediation is asked.
-func (o *awsOptions) prepare(ctx context.Context) (*awsRun, error) {
+func (o *awsOptions) prepare(ctx context.Context, s *streams) (*awsRun, error) {
 	// Checked whether or not it is used: a bad value is a mistake either way.
 	if o.verifyWorkers < 1 {
 		return nil, fmt.Errorf("--verify-workers must be at least 1, got %d", o.verifyWorkers)
@@ -76,7 +76,7 @@ func (o *awsOptions) prepare(ctx context.Context) (*awsRun, error) {
 	if o.verifyTimeout <= 0 {
 		return nil, fmt.Errorf("--verify-timeout must be positive, got %s", o.verifyTimeout)
 	}
-	cfg, err := verify.LoadConfig(ctx)
+	cfg, err := verify.LoadConfig(ctx, s.awsOpts...)
 	if err != nil {
 		return nil, err
 	}

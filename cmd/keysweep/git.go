@@ -170,7 +170,7 @@ func (r scanRun) run(cmd *cobra.Command, s *streams) error {
 	if err != nil {
 		return err
 	}
-	aws, err := o.aws.prepare(cmd.Context())
+	aws, err := o.aws.prepare(cmd.Context(), s)
 	if err != nil {
 		return err
 	}

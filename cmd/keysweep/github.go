@@ -176,7 +176,7 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 		}
 		defer markers.log.Close()
 	}
-	aws, err := o.aws.prepare(ctx)
+	aws, err := o.aws.prepare(ctx, s)
 	if err != nil {
 		return err
 	}
@@ -190,6 +190,7 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 	if err != nil {
 		return err
 	}
+	client.Sleep = s.sleep
 
 	repos, listed, err := o.list(ctx, client, shard)
 	if err != nil {
@@ -284,7 +285,7 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 		len(repos), time.Since(start).Round(time.Millisecond), unchanged, len(failed), newCount, len(out))
 	setup.printSummary(s.errOut, 0)
 
-	notifyErr := o.notify(ctx, outcomes)
+	notifyErr := o.notify(ctx, s, outcomes)
 	// The new findings stay pending in the state until the report and
 	// the webhook both have them: a sweep killed before this point, or
 	// whose webhook failed, leaves them for the next sweep to deliver
@@ -428,7 +429,7 @@ func (o *githubOptions) list(ctx context.Context, client *github.Client, shard g
 }
 
 // notify posts this sweep's new findings to the webhook, if one is set.
-func (o *githubOptions) notify(ctx context.Context, outcomes []github.Outcome) error {
+func (o *githubOptions) notify(ctx context.Context, s *streams, outcomes []github.Outcome) error {
 	url := o.webhook
 	if url == "" {
 		url = os.Getenv("KEYSWEEP_NOTIFY_WEBHOOK")
@@ -436,7 +437,7 @@ func (o *githubOptions) notify(ctx context.Context, outcomes []github.Outcome) e
 	if url == "" {
 		return nil
 	}
-	n := &github.Notifier{URL: url, Attempts: 4, Backoff: time.Second, MaxLines: 30}
+	n := &github.Notifier{URL: url, Attempts: 4, Backoff: time.Second, MaxLines: 30, Sleep: s.sleep}
 	scope := o.org
 	if scope == "" {
 		scope = strings.Join(o.repos, ", ")

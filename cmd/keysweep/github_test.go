@@ -35,6 +35,9 @@ type sweepEnv struct {
 	gh        *ghtest.Server
 	cache     string
 	tokenFile string
+
+	mu    sync.Mutex
+	waits []time.Duration // what the sweeps waited for, instantly
 }
 
 func newSweepEnv(t *testing.T) *sweepEnv {
@@ -51,7 +54,14 @@ func (e *sweepEnv) sweepCtx(ctx context.Context, args ...string) (int, []report.
 	e.t.Helper()
 	full := append([]string{"github", "--api-url", e.gh.APIURL(), "--token-file", e.tokenFile, "--cache-dir", e.cache, "--format", "json"}, args...)
 	var out, errOut bytes.Buffer
-	code := run(ctx, full, strings.NewReader(""), &out, &errOut)
+	s := testStreams(strings.NewReader(""), &out, &errOut)
+	s.sleep = func(ctx context.Context, d time.Duration) error {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.waits = append(e.waits, d)
+		return ctx.Err()
+	}
+	code := execute(ctx, full, s)
 	var fs []report.Finding
 	if out.Len() > 0 {
 		if err := json.Unmarshal(out.Bytes(), &fs); err != nil {
@@ -195,13 +205,12 @@ func TestGitHubRateLimitsAndFailures(t *testing.T) {
 	}
 	e.gh.RateLimit("primary", "secondary")
 	e.gh.FailGit("acme/b", http.StatusInternalServerError)
-	start := time.Now()
 	code, fs, errOut := e.sweep("--org", "acme")
 	if !strings.Contains(errOut, "primary rate limit (5000 requests an hour) reached") || !strings.Contains(errOut, "secondary rate limit reached: waiting 1s") {
 		t.Errorf("rate limits not shown:\n%s", errOut)
 	}
-	if took := time.Since(start); took < time.Second {
-		t.Errorf("rate limits not waited for (%s)", took)
+	if !cmp.Equal(e.waits, []time.Duration{time.Second, time.Second}) {
+		t.Errorf("rate limits not waited for: %v", e.waits)
 	}
 	if code != exitError || !strings.Contains(errOut, "acme/b: FAILED") || !strings.Contains(errOut, "sweep incomplete: 1 of 3 repositories failed (acme/b)") {
 		t.Errorf("failing repository: exit %d\n%s", code, errOut)

@@ -5,14 +5,18 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/keysweep/keysweep/internal/gittest"
+	"github.com/keysweep/keysweep/verify"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -25,8 +29,18 @@ var (
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code = run(context.Background(), args, strings.NewReader(""), &out, &errOut)
+	code = execute(context.Background(), args, testStreams(strings.NewReader(""), &out, &errOut))
 	return code, out.String(), errOut.String()
+}
+
+// testStreams are streams whose waits (rate limits, webhook and AWS
+// retries) return at once: no test waits out a backoff in real time.
+func testStreams(in io.Reader, out, errOut io.Writer) *streams {
+	return &streams{
+		in: in, out: out, errOut: errOut,
+		sleep:   func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
+		awsOpts: []func(*awsconfig.LoadOptions) error{verify.WithBackoff(func(int) time.Duration { return 0 })},
+	}
 }
 
 // leakyRepo returns a repository with one AWS key pair in its history.

@@ -94,7 +94,7 @@ func runRemediate(cmd *cobra.Command, s *streams, o *remediateOptions, path stri
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	cfg, err := verify.LoadConfig(cmd.Context())
+	cfg, err := verify.LoadConfig(cmd.Context(), s.awsOpts...)
 	if err != nil {
 		return err
 	}

@@ -8,8 +8,10 @@ import (
 	"os"
 	"strings"
 
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/spf13/cobra"
 
+	"github.com/keysweep/keysweep/github"
 	"github.com/keysweep/keysweep/report"
 	"golang.org/x/term"
 )
@@ -34,16 +36,27 @@ var errFindings = errors.New("findings reported")
 // errInterrupted ends a command cut short by Ctrl-C or SIGTERM.
 var errInterrupted = errors.New("interrupted")
 
-// streams are the command's standard streams.
+// streams are the command's standard streams, and the waits it makes.
 type streams struct {
 	in     io.Reader
 	out    io.Writer
 	errOut io.Writer
+	// sleep waits out rate limits and webhook retries; nil waits in real
+	// time. Tests make it return at once.
+	sleep github.Sleeper
+	// awsOpts are added to the AWS configuration (tests: retries that do
+	// not wait).
+	awsOpts []func(*awsconfig.LoadOptions) error
 }
 
 // run executes keysweep with args and returns the exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	s := &streams{in: stdin, out: stdout, errOut: stderr}
+	return execute(ctx, args, &streams{in: stdin, out: stdout, errOut: stderr})
+}
+
+// execute runs keysweep with args on s and returns the exit code.
+func execute(ctx context.Context, args []string, s *streams) int {
+	stderr := s.errOut
 	root := newRootCmd(s)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
