@@ -209,15 +209,32 @@ func (a Allowlist) secretAllowlist() detectors.Allowlist {
 
 // Apply returns the rules a scan runs: the built-in ones selected and
 // tuned by c, then c's custom rules. A nil c changes nothing.
+//
+// A built-in rule that c turns off still runs, silently (see
+// detectors.Rule.Silent), while the generic rule runs: a secret that rule
+// knows is not reported as a generic secret instead. aws-access-key, an
+// AWS key id found with its secret, is that key id's finding as well:
+// enabling either enables it, disabling either disables it, and the key
+// id rule runs whenever it is enabled.
 func (c *Config) Apply(builtin []detectors.Rule) []detectors.Rule {
 	if c == nil {
 		return builtin
 	}
 	global := c.Allowlist.secretAllowlist()
+	paired := map[string]bool{} // rules others pair, when those are on
+	for _, r := range builtin {
+		if r.Pairs != "" && c.selected(r) {
+			paired[r.Pairs] = true
+		}
+	}
+	generic := slices.ContainsFunc(builtin, func(r detectors.Rule) bool { return r.ID == detectors.GenericRule && c.selected(r) })
 	var out []detectors.Rule
 	for _, r := range builtin {
-		if len(c.Rules.Enable) > 0 && !slices.Contains(c.Rules.Enable, r.ID) || slices.Contains(c.Rules.Disable, r.ID) {
-			continue
+		if !c.selected(r) {
+			if !generic && !paired[r.ID] && r.Pairs == "" || r.ID == detectors.GenericRule {
+				continue
+			}
+			r.Silent = true
 		}
 		out = append(out, c.tune(r, global))
 	}
@@ -243,6 +260,22 @@ func (c *Config) Apply(builtin []detectors.Rule) []detectors.Rule {
 	return out
 }
 
+// selected reports whether c has built-in rule r reported: enabled (when
+// c enables some) and not disabled. A rule that pairs another's matches
+// is selected with it.
+func (c *Config) selected(r detectors.Rule) bool {
+	on := func(id string) bool {
+		return (len(c.Rules.Enable) == 0 || slices.Contains(c.Rules.Enable, id)) && !slices.Contains(c.Rules.Disable, id)
+	}
+	if r.Pairs == "" {
+		return on(r.ID)
+	}
+	if slices.Contains(c.Rules.Disable, r.ID) || slices.Contains(c.Rules.Disable, r.Pairs) {
+		return false
+	}
+	return on(r.ID) || on(r.Pairs)
+}
+
 func (c *Config) tune(r detectors.Rule, global detectors.Allowlist) detectors.Rule {
 	if e, ok := c.Rules.Entropy[r.ID]; ok {
 		r.MinEntropy = e
@@ -266,7 +299,9 @@ type PathFilter struct {
 	byRule  map[string]*PathFilter
 }
 
-// Filter returns the path and commit part of c's allowlists.
+// Filter returns the path and commit part of c's allowlists. What a
+// rule's allowlist says holds for the rule that pairs its matches too
+// (aws-access-key-id's for aws-access-key): a pair is that key.
 func (c *Config) Filter() *PathFilter {
 	if c == nil {
 		return nil
@@ -277,6 +312,19 @@ func (c *Config) Filter() *PathFilter {
 	}
 	for id, a := range c.Rules.Allowlist {
 		f.byRule[id] = newPathFilter(a)
+	}
+	for _, r := range detectors.Catalog() {
+		if r.Pairs == "" {
+			continue
+		}
+		if a, ok := c.Rules.Allowlist[r.Pairs]; ok {
+			merged := Allowlist{Paths: a.Paths, Commits: a.Commits}
+			if own, ok := c.Rules.Allowlist[r.ID]; ok {
+				merged.Paths = append(append([]string(nil), own.Paths...), a.Paths...)
+				merged.Commits = append(append([]string(nil), own.Commits...), a.Commits...)
+			}
+			f.byRule[r.ID] = newPathFilter(merged)
+		}
 	}
 	return f
 }

@@ -85,8 +85,8 @@ func TestApply(t *testing.T) {
 	for _, r := range rules {
 		byID[r.ID] = r
 	}
-	if _, ok := byID["slack-webhook"]; ok {
-		t.Error("disabled rule still runs")
+	if r, ok := byID["slack-webhook"]; ok && !r.Silent {
+		t.Error("disabled rule still reports")
 	}
 	if byID["generic-secret"].MinEntropy != 4.5 {
 		t.Errorf("entropy not applied: %v", byID["generic-secret"].MinEntropy)

@@ -24,7 +24,16 @@ func baseRules() []Rule {
 			// unique-id prefixes (AIDA, AROA, ...) are not credentials.
 			Regex:  regexp.MustCompile(`(?:^|[^A-Za-z0-9])(?P<secret>(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16})(?:[^A-Za-z0-9]|$)`),
 			Before: 1, After: 21,
-			Valid: validAWSKeyID,
+			Valid:    validAWSKeyID,
+			prefixed: true,
+		},
+		{
+			// Findings of the key id rule that have their secret: not a
+			// rule that searches, but one the configuration names like
+			// any other.
+			ID:          AWSKeyRule,
+			Description: awsPairDescription,
+			Pairs:       AWSKeyIDRule,
 		},
 		{
 			ID:          "private-key",
@@ -40,7 +49,8 @@ func baseRules() []Rule {
 			Keywords:    []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_"},
 			Regex:       regexp.MustCompile(`(?:^|[^A-Za-z0-9_])(?P<secret>gh[pousr]_[A-Za-z0-9]{36})(?:[^A-Za-z0-9_]|$)`),
 			Before:      1, After: 41,
-			Valid: randomTail(4, 3.0),
+			Valid:    randomTail(4, 3.0),
+			prefixed: true,
 		},
 		{
 			ID:          "github-fine-grained-token",
@@ -48,7 +58,8 @@ func baseRules() []Rule {
 			Keywords:    []string{"github_pat_"},
 			Regex:       regexp.MustCompile(`(?:^|[^A-Za-z0-9_])(?P<secret>github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})(?:[^A-Za-z0-9_]|$)`),
 			Before:      1, After: 95,
-			Valid: randomTail(11, 3.5),
+			Valid:    randomTail(11, 3.5),
+			prefixed: true,
 		},
 		{
 			ID:          "slack-token",
@@ -56,7 +67,8 @@ func baseRules() []Rule {
 			Keywords:    []string{"xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-", "xoxo-"},
 			Regex:       regexp.MustCompile(`(?:^|[^A-Za-z0-9-])(?P<secret>xox[bparso]-[0-9]{6,}-[0-9A-Za-z-]{8,250})`),
 			Before:      1, After: 260,
-			Valid: randomTail(5, 3.0),
+			Valid:    randomTail(5, 3.0),
+			prefixed: true,
 		},
 		{
 			ID:          "slack-webhook",
@@ -72,7 +84,8 @@ func baseRules() []Rule {
 			Keywords:    []string{"sk_live_", "rk_live_"},
 			Regex:       regexp.MustCompile(`(?:^|[^A-Za-z0-9_])(?P<secret>[sr]k_live_[0-9A-Za-z]{20,247})(?:[^A-Za-z0-9_]|$)`),
 			Before:      1, After: 260,
-			Valid: randomTail(8, 3.3),
+			Valid:    randomTail(8, 3.3),
+			prefixed: true,
 		},
 		{
 			ID:          "google-api-key",
@@ -80,7 +93,8 @@ func baseRules() []Rule {
 			Keywords:    []string{"AIza"},
 			Regex:       regexp.MustCompile(`(?:^|[^A-Za-z0-9_-])(?P<secret>AIza[0-9A-Za-z_-]{35})(?:[^A-Za-z0-9_-]|$)`),
 			Before:      1, After: 41,
-			Valid: randomTail(4, 3.5),
+			Valid:    randomTail(4, 3.5),
+			prefixed: true,
 		},
 		{
 			ID:          GenericRule,

@@ -192,7 +192,7 @@ func TestCatalogSamples(t *testing.T) {
 		}
 	}
 	// Rules with samples elsewhere (TestTruePositives, TestFalsePositives).
-	for _, id := range []string{AWSKeyIDRule, "private-key", "github-token", "github-fine-grained-token", "slack-token",
+	for _, id := range []string{AWSKeyIDRule, AWSKeyRule, "private-key", "github-token", "github-fine-grained-token", "slack-token",
 		"slack-webhook", "stripe-live-key", "google-api-key", GenericRule} {
 		tp[id]++
 		fp[id]++
@@ -211,13 +211,20 @@ func TestCatalogIsWellFormed(t *testing.T) {
 	t.Parallel()
 	seen := map[string]bool{}
 	for _, r := range Catalog() {
-		if r.ID == "" || r.Description == "" || len(r.Keywords) == 0 {
-			t.Errorf("rule %q lacks an id, description or keywords", r.ID)
-		}
 		if seen[r.ID] {
 			t.Errorf("rule id %s used twice", r.ID)
 		}
 		seen[r.ID] = true
+		if r.Pairs != "" {
+			// A rule that reports another's matches with their secret.
+			if r.Description == "" || len(r.Keywords) > 0 || r.Regex != nil || !seen[r.Pairs] {
+				t.Errorf("rule %s pairs %s: want a description, no keywords or regex, and the rule it pairs before it", r.ID, r.Pairs)
+			}
+			continue
+		}
+		if r.ID == "" || r.Description == "" || len(r.Keywords) == 0 {
+			t.Errorf("rule %q lacks an id, description or keywords", r.ID)
+		}
 		if r.Regex == nil && !r.Assignment {
 			t.Errorf("rule %s has no regex", r.ID)
 		}

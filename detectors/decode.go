@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"net/url"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -46,16 +45,29 @@ type encoded struct {
 	text       []byte
 }
 
-func (e *Engine) scanEncoded(path string, data []byte, depth int, budget *decodeBudget, direct []Match) []Match {
+// scanEncoded returns the matches in the encoded runs of data, placed at
+// their runs, and the runs that hold silent matches (see Rule.Silent).
+// A run's match of a rule that matched the run directly is left out.
+func (e *Engine) scanEncoded(path string, data []byte, depth int, st *scanState, direct []Match) ([]Match, []window) {
 	var out []Match
-	for _, enc := range findEncoded(data) {
-		if budget.left <= 0 {
-			budget.skipped++
+	var quiet []window
+	var byRule map[string]spanSet // direct matches, made on first use
+	for _, enc := range findEncoded(data, st) {
+		if st.budget.left <= 0 {
+			st.budget.skipped++
 			continue
 		}
-		budget.left -= len(enc.text)
-		for _, m := range e.scan(path, enc.text, depth+1, budget) {
-			if overlapsSameRule(direct, m.RuleID, enc.start, enc.end) {
+		st.budget.left -= len(enc.text)
+		ms, q := e.scan(path, enc.text, depth+1, st)
+		if len(q) > 0 {
+			quiet = append(quiet, window{enc.start, enc.end})
+		}
+		for _, m := range ms {
+			if byRule == nil {
+				byRule = spansByRule(direct)
+				st.steps += len(direct)
+			}
+			if byRule[m.RuleID].overlaps(enc.start, enc.end) {
 				continue
 			}
 			how := enc.how
@@ -66,23 +78,27 @@ func (e *Engine) scanEncoded(path string, data []byte, depth int, budget *decode
 			out = append(out, m)
 		}
 	}
-	return out
+	return out, quiet
 }
 
-func overlapsSameRule(ms []Match, rule string, start, end int) bool {
+// spansByRule returns the spans of ms by rule.
+func spansByRule(ms []Match) map[string]spanSet {
+	ws := map[string][]window{}
 	for _, m := range ms {
-		if m.RuleID == rule && m.Start < end && start < m.End {
-			return true
-		}
+		ws[m.RuleID] = append(ws[m.RuleID], window{m.Start, m.End})
 	}
-	return false
+	out := make(map[string]spanSet, len(ws))
+	for id, w := range ws {
+		out[id] = newSpanSet(w)
+	}
+	return out
 }
 
 func isBase64Run(c byte) bool {
 	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '-' || c == '_'
 }
 
-func allHex(s string) bool {
+func allHex[T string | []byte](s T) bool {
 	for i := 0; i < len(s); i++ {
 		if !isHexByte(s[i]) {
 			return false
@@ -104,18 +120,28 @@ var runClass = func() (t [256]bool) {
 }()
 
 // findEncoded returns the runs of data that decode to text, in order.
-func findEncoded(data []byte) []encoded {
+func findEncoded(data []byte, st *scanState) []encoded {
+	st.steps += len(data)
 	var out []encoded
 	for off := 0; off < len(data); {
 		k := bytes.IndexByte(data[off:], '%')
 		if k < 0 {
 			break
 		}
-		if enc, ok := percentRun(data, off+k); ok {
+		i := off + k
+		enc, ok, whole, bad := percentRun(data, i)
+		st.steps += enc.end - enc.start
+		switch {
+		case ok:
 			out = append(out, enc)
 			off = enc.end
-		} else {
-			off += k + 1
+		case whole:
+			off = enc.end // the run around any other '%' of the token
+		case bad >= 0:
+			// A run around a '%' up to 512 bytes on holds bad as well.
+			off = max(i+1, bad+513)
+		default:
+			off = i + 1
 		}
 	}
 	percent := len(out)
@@ -139,12 +165,13 @@ func findEncoded(data []byte) []encoded {
 			j++
 		}
 		i = j
-		if j-start < minBase64Run {
-			continue
+		if j-start < minBase64Run || !mayDecode(data[start:j]) {
+			continue // most runs are identifiers: no copy, no decode
 		}
 		lines, end := wrappedRun(data, start, j)
 		i = end
 		run := joinLines(data, lines, end)
+		st.steps += len(run)
 		found := false
 		for _, piece := range pieces(len(run)) {
 			if text, how, ok := decodeRun(run[piece[0]:piece[1]]); ok {
@@ -271,11 +298,17 @@ func decodeRun(run string) ([]byte, string, bool) {
 	return nil, "", false
 }
 
+// mayDecode is a cheap necessary condition for a run's first line to
+// start hex or base64 that decodes to text.
+func mayDecode(line []byte) bool {
+	return len(line) >= minHexRun && allHex(line) || mayBeBase64Text(line)
+}
+
 // mayBeBase64Text is a cheap necessary condition for run to be the
 // base64 of text: in one of the four alignments, the first characters
 // that encode a byte's top six bits are below 32 (A-Z, a-f), as they are
 // for ASCII. Most identifiers and paths fail it without a decode.
-func mayBeBase64Text(run string) bool {
+func mayBeBase64Text[T string | []byte](run T) bool {
 	for off := 0; off < 4; off++ {
 		ok := true
 		for i := off; i < off+16 && i < len(run); i += 4 {
@@ -390,9 +423,12 @@ func textPrefix(b []byte) int {
 }
 
 // percentRun decodes the token around a percent escape at i, when it holds
-// at least two escapes and decodes to something else.
-func percentRun(data []byte, i int) (encoded, bool) {
-	// Bounded both ways: a minified file can be one endless token.
+// at least two escapes and decodes to text. Bounded both ways (a minified
+// file can be one endless token), the run is all of the token, or whole
+// says it is not. When the run does not decode, bad is the last position
+// in it that made it fail (a malformed escape, or one that decodes to
+// what text does not hold), or -1.
+func percentRun(data []byte, i int) (enc encoded, ok, whole bool, bad int) {
 	start := i
 	for start > 0 && i-start < 512 && !isPercentStop(data[start-1]) {
 		start--
@@ -401,15 +437,144 @@ func percentRun(data []byte, i int) (encoded, bool) {
 	for end < len(data) && end-i < 4096 && !isPercentStop(data[end]) {
 		end++
 	}
-	run := string(data[start:end])
-	if strings.Count(run, "%") < 2 {
-		return encoded{}, false
+	cutStart := start > 0 && !isPercentStop(data[start-1])
+	cutEnd := end < len(data) && !isPercentStop(data[end])
+	// A run cut out of a longer token starts and ends where characters
+	// do, not inside an escape or a character's escapes.
+	if cutStart {
+		start = escapesStart(data, start, i)
 	}
-	dec, err := url.PathUnescape(run)
-	if err != nil || dec == run || !isText([]byte(dec)) {
-		return encoded{}, false
+	if cutEnd {
+		end = escapesEnd(data, i, end)
 	}
-	return encoded{start: start, end: end, how: "percent", text: []byte(dec)}, true
+	enc = encoded{start: start, end: end, how: "percent"}
+	whole = !cutStart && !cutEnd
+	run := data[start:end]
+	if bytes.Count(run, []byte{'%'}) < 2 {
+		return enc, false, whole, -1
+	}
+	dec, at := percentDecode(run)
+	if at >= 0 {
+		return enc, false, whole, start + at
+	}
+	if !isText(dec) {
+		return enc, false, whole, -1
+	}
+	enc.text = dec
+	return enc, true, whole, -1
+}
+
+// escapeAt returns the byte the escape at data[i:] stands for, if one is.
+func escapeAt(data []byte, i int) (byte, bool) {
+	if i+2 >= len(data) || data[i] != '%' || !isHexByte(data[i+1]) || !isHexByte(data[i+2]) {
+		return 0, false
+	}
+	return unhex(data[i+1])<<4 | unhex(data[i+2]), true
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= 'a':
+		return c - 'a' + 10
+	case c >= 'A':
+		return c - 'A' + 10
+	}
+	return c - '0'
+}
+
+// escapesStart moves start, the cut start of a run, past the rest of an
+// escape and past escapes of UTF-8 continuation bytes, short of limit.
+func escapesStart(data []byte, start, limit int) int {
+	switch {
+	case start >= 1 && data[start-1] == '%':
+		start += 2
+	case start >= 2 && data[start-2] == '%':
+		start++
+	}
+	for start+3 <= limit {
+		b, ok := escapeAt(data, start)
+		if !ok || b&0xc0 != 0x80 {
+			break
+		}
+		start += 3
+	}
+	return min(start, limit)
+}
+
+// escapesEnd moves end, the cut end of a run, back before a partial
+// escape and before the escapes of a character cut short, not below
+// limit.
+func escapesEnd(data []byte, limit, end int) int {
+	switch {
+	case end-1 > limit && data[end-1] == '%':
+		end--
+	case end-2 > limit && data[end-2] == '%':
+		end -= 2
+	}
+	// Up to three continuation bytes, after the byte that leads them.
+	cont := 0
+	for e := end; e-3 > limit; e -= 3 {
+		b, ok := escapeAt(data[:e], e-3)
+		if !ok {
+			break
+		}
+		switch {
+		case b&0xc0 == 0x80 && cont < 3:
+			cont++
+			continue
+		case b >= 0xc0:
+			need := 1
+			if b >= 0xe0 {
+				need = 2
+			}
+			if b >= 0xf0 {
+				need = 3
+			}
+			if cont < need {
+				return e - 3
+			}
+		}
+		break
+	}
+	return end
+}
+
+// percentDecode decodes the %XX escapes of run. bad is the position in run
+// of the last escape that is malformed or decodes to what text does not
+// hold (a control character, broken UTF-8, U+FFFD), or -1: url.PathUnescape
+// and isText refuse run exactly when there is one.
+func percentDecode(run []byte) (dec []byte, bad int) {
+	dec = make([]byte, 0, len(run))
+	src := make([]int32, 0, len(run)) // where in run each byte of dec is from
+	bad = -1
+	for j := 0; j < len(run); {
+		if run[j] != '%' {
+			dec = append(dec, run[j])
+			src = append(src, int32(j))
+			j++
+			continue
+		}
+		b, ok := escapeAt(run, j)
+		if !ok {
+			bad = j
+			j++
+			continue
+		}
+		if b < 0x20 && b != '\n' && b != '\r' && b != '\t' || b == 0x7f {
+			bad = j
+		}
+		dec = append(dec, b)
+		src = append(src, int32(j))
+		j += 3
+	}
+	for k := 0; k < len(dec); {
+		r, size := utf8.DecodeRune(dec[k:])
+		if r == utf8.RuneError {
+			bad = max(bad, int(src[k]))
+		}
+		k += size
+	}
+	return dec, bad
 }
 
 func isPercentStop(c byte) bool {

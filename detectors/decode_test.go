@@ -132,7 +132,7 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("match %s at [%d,%d) outside %d bytes", m.RuleID, m.Start, m.End, len(data))
 			}
 		}
-		for _, enc := range findEncoded(data) {
+		for _, enc := range findEncoded(data, &scanState{}) {
 			if enc.start < 0 || enc.end > len(data) || !isText(enc.text) {
 				t.Fatalf("bad run %+v", enc)
 			}

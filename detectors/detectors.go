@@ -3,7 +3,11 @@
 //
 // A scan makes one pass over the data with a keyword prefilter, then runs
 // each rule only on small windows around its keywords' hits. AWS key ids
-// are then paired with a secret access key found anywhere in the same data.
+// are then paired with a secret access key found in the same data.
+//
+// Every step of a scan is linear in the size of the data, or bounded per
+// blob with what it leaves out counted in Coverage: a blob built to be
+// slow to scan costs no more than its size says.
 package detectors
 
 import (
@@ -60,6 +64,26 @@ type Rule struct {
 	// Allow drops secrets that match one of its regexes or contain one of
 	// its stopwords.
 	Allow Allowlist
+	// Silent runs the rule without reporting what it finds: its matches
+	// still pair and still keep the generic rule off their spans. A rule
+	// the user turned off runs so, that what it knows does not turn up
+	// under another rule instead: a disabled GitHub token as a generic
+	// secret, a disabled AWS key id's secret as one.
+	Silent bool
+	// Pairs, when set, names the rule whose matches this one reports once
+	// each is paired with its secret: aws-access-key reports
+	// aws-access-key-id matches with their secret access key. Such a rule
+	// has no keywords or regex; its Allow applies to the pair's secret
+	// and key id, its MinEntropy to the secrets that may pair.
+	Pairs string
+
+	// prefixed says that every match of Regex, past a leading boundary
+	// `(?:^|[^…])`, starts where one of Keywords starts and ends within
+	// that keyword hit's window: the engine tries the regex, anchored, at
+	// each hit, rather than searching the windows around the hits.
+	prefixed bool
+	// token, for a prefixed token, matches it at a hit without a regex.
+	token *tokenShape
 }
 
 // Allowlist names secrets that are known not to be leaks.
@@ -104,13 +128,28 @@ type Engine struct {
 	pf        *prefilter
 	kwRules   [][]int // keyword index -> rule indexes
 	secretIdx []int   // rule index -> regex group of the secret
+	// pairRule is the index of the rule that reports AWS pairs, or -1:
+	// pairs are then reported as AWSKeyRule all the same.
+	pairRule int
+	// anchors holds, for each prefixed rule, its regex as tried at a hit.
+	anchors []*anchoredRegex
+	// stops holds each rule's stopwords, compiled.
+	stops []*stopwords
 }
 
 // New returns an Engine for rules.
 func New(rules []Rule) *Engine {
-	e := &Engine{rules: rules}
+	e := &Engine{rules: rules, pairRule: -1, anchors: make([]*anchoredRegex, len(rules)), stops: make([]*stopwords, len(rules))}
 	var keywords []string
+	compiled := map[string]*stopwords{}
 	for i, r := range rules {
+		if r.Pairs == AWSKeyIDRule {
+			e.pairRule = i
+		}
+		if r.prefixed && r.token == nil {
+			e.anchors[i] = anchor(r.Regex)
+		}
+		e.stops[i] = compileStopwords(r.Allow.Stopwords, compiled)
 		for _, k := range r.Keywords {
 			keywords = append(keywords, k)
 			e.kwRules = append(e.kwRules, []int{i})
@@ -147,72 +186,135 @@ type Coverage struct {
 	// Undecoded counts encoded runs not decoded because the data's decode
 	// budget was spent: what they hold was not looked at.
 	Undecoded int
+	// Truncated counts matches decided with less than all the data could
+	// offer, because a per-blob bound on the work was reached: AWS key ids
+	// that, among more secret candidates than each may weigh (see
+	// maxPairChoices), were left with a secret another id also has.
+	Truncated int
 }
 
 // ScanCoverage is Scan, and also says what the scan could not look at.
 func (e *Engine) ScanCoverage(path string, data []byte) ([]Match, Coverage) {
-	b := decodeBudget{left: maxDecodedBytes}
-	ms := e.scan(path, data, 0, &b)
-	return ms, Coverage{Undecoded: b.skipped}
+	ms, cov, _ := e.scanSteps(path, data)
+	return ms, cov
 }
 
-func (e *Engine) scan(path string, data []byte, depth int, budget *decodeBudget) []Match {
-	matches := e.scanPlain(path, data)
+// scanState is what one scan keeps as it goes.
+type scanState struct {
+	budget    decodeBudget
+	truncated int
+	// steps counts the bytes and comparisons the scan's loops go
+	// through, so that tests can hold it to linear growth.
+	steps int
+}
+
+// scanSteps is ScanCoverage, and also says how many steps it took.
+func (e *Engine) scanSteps(path string, data []byte) ([]Match, Coverage, int) {
+	st := scanState{budget: decodeBudget{left: maxDecodedBytes}}
+	ms, _ := e.scan(path, data, 0, &st)
+	return ms, Coverage{Undecoded: st.budget.skipped, Truncated: st.truncated}, st.steps
+}
+
+// scan returns the matches to report in data, and the spans of silent
+// ones (see Rule.Silent), which other findings must keep off as well.
+func (e *Engine) scan(path string, data []byte, depth int, st *scanState) ([]Match, []window) {
+	matches, quiet := e.scanPlain(path, data, st)
 	if depth < maxDecodeDepth {
-		if decoded := e.scanEncoded(path, data, depth, budget, matches); len(decoded) > 0 {
+		decoded, decodedQuiet := e.scanEncoded(path, data, depth, st, matches)
+		if len(decoded) > 0 || len(decodedQuiet) > 0 {
 			// What the encoded text holds says more than the generic
 			// rule's view of it as one random value.
-			var spans []window
+			spans := append([]window(nil), decodedQuiet...)
 			for _, m := range decoded {
 				spans = append(spans, window{m.Start, m.End})
 			}
-			matches = append(dropGenericOverlaps(matches, spans), decoded...)
+			matches = append(dropGenericOverlaps(matches, spans, st), decoded...)
+			quiet = append(quiet, decodedQuiet...)
 		}
 	}
 	sort.SliceStable(matches, func(i, j int) bool { return matches[i].Start < matches[j].Start })
-	return matches
+	return matches, quiet
 }
 
-func (e *Engine) scanPlain(path string, data []byte) []Match {
+// found is what scanPlain knows of a match besides the match itself.
+type found struct {
+	rule int
+	// allowlisted is set for an AWS key id its rule's allowlist covers.
+	allowlisted bool
+}
+
+func (e *Engine) scanPlain(path string, data []byte, st *scanState) ([]Match, []window) {
+	st.steps += len(data)
 	hits := e.pf.find(data, nil)
 	if len(hits) == 0 {
-		return nil
+		return nil, nil
 	}
 	windows := make([][]window, len(e.rules))
 	var matches []Match
+	var info []found
 	seen := make(map[[3]int]bool)
 	add := func(ri int, c Candidate) {
+		st.steps++
 		r := &e.rules[ri]
 		key := [3]int{ri, c.Start, c.End}
 		if seen[key] {
 			return
 		}
 		seen[key] = true
-		if r.Valid != nil && !r.Valid(c) || r.MinEntropy > 0 && shannon(c.Secret) < r.MinEntropy || r.Allow.Allows(c.Secret) {
+		if r.Valid != nil && !r.Valid(c) || r.MinEntropy > 0 && shannon(c.Secret) < r.MinEntropy {
 			return
 		}
+		allowlisted := e.allows(ri, c.Secret)
+		if allowlisted && r.ID != AWSKeyIDRule {
+			return
+		}
+		// An allowlisted key id still pairs (and is not reported), so
+		// that its secret is not reported in its place.
 		matches = append(matches, Match{RuleID: r.ID, Description: r.Description, Secret: c.Secret, Start: c.Start, End: c.End})
+		info = append(info, found{rule: ri, allowlisted: allowlisted})
 	}
+	// Where each prefixed rule's last match ends, and the run of body
+	// bytes each token rule read last; made on first use.
+	var last []int
+	var runs []tokenRun
 	for _, h := range hits {
+		st.steps++
 		for _, ri := range e.kwRules[h.keyword] {
 			r := &e.rules[ri]
-			if r.Assignment {
+			switch {
+			case r.Assignment:
 				if c, ok := parseAssignment(data, h.pos); ok {
 					c.Path = path
 					add(ri, c)
 				}
-				continue
-			}
-			w := e.window(r, data, h.pos)
-			ws := windows[ri]
-			if n := len(ws); n > 0 && w.start <= ws[n-1].end {
-				if w.end > ws[n-1].end {
-					ws[n-1].end = w.end
+			case r.token != nil || e.anchors[ri] != nil:
+				if last == nil {
+					last, runs = make([]int, len(e.rules)), make([]tokenRun, len(e.rules))
 				}
-				continue
+				// Matches do not overlap, as regexp.FindAll's do not.
+				if h.pos < last[ri] {
+					continue
+				}
+				if c, next, ok := e.matchAt(ri, data, h.pos, &runs[ri], st); ok {
+					last[ri] = next
+					c.Path = path
+					add(ri, c)
+				}
+			default:
+				w := e.window(r, data, h.pos)
+				ws := windows[ri]
+				if n := len(ws); n > 0 && w.start <= ws[n-1].end {
+					if w.end > ws[n-1].end {
+						ws[n-1].end = w.end
+					}
+					continue
+				}
+				windows[ri] = append(ws, w)
 			}
-			windows[ri] = append(ws, w)
 		}
+	}
+	for i := range runs {
+		st.steps += runs[i].read
 	}
 	for ri, ws := range windows {
 		r := &e.rules[ri]
@@ -220,6 +322,7 @@ func (e *Engine) scanPlain(path string, data []byte) []Match {
 			if r.Needs != "" && !bytes.Contains(data[w.start:w.end], []byte(r.Needs)) {
 				continue
 			}
+			st.steps += w.end - w.start
 			for _, loc := range r.Regex.FindAllSubmatchIndex(data[w.start:w.end], -1) {
 				g := e.secretIdx[ri]
 				s, t := loc[2*g], loc[2*g+1]
@@ -230,8 +333,77 @@ func (e *Engine) scanPlain(path string, data []byte) []Match {
 			}
 		}
 	}
-	matches, claimed := pairAWS(data, matches)
-	return dropGenericOverlaps(matches, claimed)
+	pairs := pairAWS(data, matches, e.pairMinEntropy(), st)
+	var quiet []window
+	out := matches[:0]
+	for i, m := range matches {
+		// A pair is reported as the pair rule says, a key id left
+		// without a secret as the key id rule says; neither when the
+		// key id is allowlisted.
+		silent := info[i].allowlisted || e.rules[info[i].rule].Silent
+		if m.RuleID == AWSKeyRule {
+			silent = info[i].allowlisted || !e.reportPair(&m)
+		}
+		if silent {
+			quiet = append(quiet, window{m.Start, m.End})
+			continue
+		}
+		out = append(out, m)
+	}
+	return dropGenericOverlaps(out, append(pairs, quiet...), st), quiet
+}
+
+// matchAt matches prefixed rule ri at a keyword hit at pos: as its regex
+// does through the hit's window, for a match that starts there. It
+// returns the candidate and where the match ends.
+func (e *Engine) matchAt(ri int, data []byte, pos int, run *tokenRun, st *scanState) (Candidate, int, bool) {
+	r := &e.rules[ri]
+	if t := r.token; t != nil {
+		end, next, ok := t.match(data, pos, run)
+		if !ok {
+			return Candidate{}, 0, false
+		}
+		return Candidate{Secret: string(data[pos:end]), Data: data, Start: pos, End: end}, next, true
+	}
+	a := e.anchors[ri]
+	if !a.leads(data, pos, r.Multiline) {
+		return Candidate{}, 0, false
+	}
+	// An attempt reads at most the hit's window, and in practice stops
+	// where the next hit's match could start (prefixed rules' bodies hold
+	// no byte their boundary allows): a failed one counts as the hit's
+	// step, a match as its length.
+	w := e.window(r, data, pos)
+	loc := a.re.FindSubmatchIndex(data[pos:w.end])
+	if loc == nil {
+		return Candidate{}, 0, false
+	}
+	st.steps += loc[1]
+	s, t := loc[2*a.group], loc[2*a.group+1]
+	if s < 0 {
+		return Candidate{}, 0, false
+	}
+	return Candidate{Secret: string(data[pos+s : pos+t]), Data: data, Start: pos + s, End: pos + t}, pos + loc[1], true
+}
+
+// pairMinEntropy is the least entropy of a secret access key that may
+// pair with a key id.
+func (e *Engine) pairMinEntropy() float64 {
+	if e.pairRule < 0 {
+		return 0
+	}
+	return e.rules[e.pairRule].MinEntropy
+}
+
+// reportPair says whether an AWS pair is reported, and gives it the pair
+// rule's description.
+func (e *Engine) reportPair(m *Match) bool {
+	if e.pairRule < 0 {
+		return true
+	}
+	r := &e.rules[e.pairRule]
+	m.Description = r.Description
+	return !r.Silent && !e.allows(e.pairRule, m.Secret) && !e.allows(e.pairRule, m.KeyID)
 }
 
 // GenericRule is the id of the rule for values assigned to secret-like names.
@@ -240,28 +412,55 @@ const GenericRule = "generic-secret"
 // dropGenericOverlaps removes generic matches that overlap a match of a
 // specific rule, or a span claimed by one (an AWS secret paired with its
 // id): the specific rule says more about the same secret.
-func dropGenericOverlaps(matches []Match, claimed []window) []Match {
+func dropGenericOverlaps(matches []Match, claimed []window, st *scanState) []Match {
+	generic := false
 	for _, m := range matches {
-		if m.RuleID != GenericRule {
+		if m.RuleID == GenericRule {
+			generic = true
+		} else {
 			claimed = append(claimed, window{m.Start, m.End})
 		}
 	}
+	if !generic || len(claimed) == 0 {
+		return matches
+	}
+	set := newSpanSet(claimed)
+	st.steps += len(claimed) + len(matches)
 	out := matches[:0]
 	for _, m := range matches {
-		keep := true
-		if m.RuleID == GenericRule {
-			for _, w := range claimed {
-				if m.Start < w.end && w.start < m.End {
-					keep = false
-					break
-				}
-			}
-		}
-		if keep {
+		if m.RuleID != GenericRule || !set.overlaps(m.Start, m.End) {
 			out = append(out, m)
 		}
 	}
 	return out
+}
+
+// spanSet answers whether a span overlaps any of a set of spans, in
+// logarithmic time: the spans sorted by start, with the furthest end
+// reached by each prefix.
+type spanSet struct {
+	starts, maxEnd []int
+}
+
+func newSpanSet(ws []window) spanSet {
+	sorted := append([]window(nil), ws...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].start < sorted[j].start })
+	s := spanSet{starts: make([]int, len(sorted)), maxEnd: make([]int, len(sorted))}
+	for i, w := range sorted {
+		s.starts[i] = w.start
+		s.maxEnd[i] = w.end
+		if i > 0 && s.maxEnd[i-1] > w.end {
+			s.maxEnd[i] = s.maxEnd[i-1]
+		}
+	}
+	return s
+}
+
+// overlaps reports whether [start, end) overlaps a span of s: one that
+// starts before end and ends after start.
+func (s spanSet) overlaps(start, end int) bool {
+	i := sort.SearchInts(s.starts, end) // spans [0, i) start before end
+	return i > 0 && s.maxEnd[i-1] > start
 }
 
 // window returns the bytes around a keyword hit that rule r examines.

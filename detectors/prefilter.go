@@ -37,7 +37,7 @@ func newPrefilter(keywords []string) *prefilter {
 	p := &prefilter{nclass: 1}
 	for _, k := range keywords {
 		f := make([]byte, len(k))
-		for j := range k {
+		for j := 0; j < len(k); j++ { // every byte, not every character
 			f[j] = foldTable[k[j]]
 			if p.class[f[j]] == 0 {
 				p.class[f[j]] = byte(p.nclass)
@@ -143,6 +143,19 @@ func (p *prefilter) find(data []byte, dst []hit) []hit {
 		dst[j] = h
 	}
 	return dst
+}
+
+// any reports whether data holds a keyword.
+func (p *prefilter) any(data []byte) bool {
+	var s uint32
+	table, class := p.table, &p.class
+	for _, c := range data {
+		s = table[s&^termBit+uint32(class[c])]
+		if s&termBit != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *prefilter) emit(dst []hit, s uint32, end int) []hit {

@@ -76,6 +76,17 @@ func TestPrefilterAgreesWithNaiveSearch(t *testing.T) {
 	}
 }
 
+// TestPrefilterNonASCIIKeywords: every byte of a keyword counts, not the
+// first byte of each of its characters (custom rules and stopwords may be
+// in any language).
+func TestPrefilterNonASCIIKeywords(t *testing.T) {
+	t.Parallel()
+	keywords := []string{"ß0", "clé_", "пароль", "密码"}
+	for _, data := range []string{"é0 ß0", "cle_ clé_ clè_", "пароль парол", "密码 密钥", "\xc3\x000"} {
+		checkPrefilter(t, keywords, []byte(data))
+	}
+}
+
 func FuzzPrefilter(f *testing.F) {
 	f.Add([]byte("my secret token is AKIA and the api_key"), uint8(0))
 	f.Add(bytes.Repeat([]byte("aaaa secret "), 500), uint8(3))

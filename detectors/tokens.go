@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 )
 
@@ -37,13 +38,22 @@ func (s tokenSpec) rule() Rule {
 	for _, p := range s.prefixes {
 		longest = max(longest, len(p))
 	}
+	trail := `[^` + boundary + s.charsetExtra() + `]`
 	return Rule{
 		ID:          s.id,
 		Description: s.desc,
 		Keywords:    s.prefixes,
 		Regex: regexp.MustCompile(`(?:^|[^` + boundary + `])(?P<secret>(?:` + strings.Join(quoted, "|") + `)[` + s.charset + `]` + count +
-			`)(?:[^` + boundary + s.charsetExtra() + `]|$)`),
+			`)(?:` + trail + `|$)`),
 		Before: 1, After: longest + s.max + 1,
+		prefixed: true,
+		token: &tokenShape{
+			prefixes: s.prefixes,
+			lead:     charClass(`[^` + boundary + `]`),
+			body:     charClass(`[` + s.charset + `]`),
+			trail:    charClass(trail),
+			min:      s.min, max: s.max,
+		},
 		Valid: func(c Candidate) bool {
 			body := c.Secret
 			for _, p := range s.prefixes {
@@ -55,6 +65,82 @@ func (s tokenSpec) rule() Rule {
 			return notPlaceholder(c) && shannon(body) >= s.entropy
 		},
 	}
+}
+
+// tokenShape is a prefixed token's regex,
+// `(?:^|[^B])(?P<secret>(?:P1|P2|…)[C]{min,max})(?:[^T]|$)`, taken apart:
+// the engine matches it at each keyword hit without a regex, reading each
+// run of body bytes once however many hits fall in it (a run of `+ops_eyJ`
+// holds a hit every eight bytes, and each would read a thousand).
+type tokenShape struct {
+	prefixes []string
+	// lead may precede the token, body make it up after its prefix,
+	// trail may follow it (body bytes never do).
+	lead, body, trail *[256]bool
+	min, max          int
+}
+
+// tokenRun is the run of body bytes a rule's matching read last:
+// data[from:to] are body bytes and, when ended, data[to] is not.
+type tokenRun struct {
+	from, to int
+	ended    bool
+	read     int // bytes read, for scanState.steps
+}
+
+// length returns how many body bytes follow q, up to limit, reading on
+// from where the last call stopped when q is in the run it read.
+func (r *tokenRun) length(data []byte, q int, body *[256]bool, limit int) int {
+	if q < r.from || q > r.to {
+		r.from, r.to, r.ended = q, q, false
+	}
+	for !r.ended && r.to-q < limit {
+		if r.to == len(data) || !body[data[r.to]] {
+			r.ended = true
+			break
+		}
+		r.to++
+		r.read++
+	}
+	return min(r.to-q, limit)
+}
+
+// match matches the token at a keyword hit at pos, as the rule's regex
+// does in the hit's window, and returns where its secret ends and where
+// the match does (past the byte after the token).
+func (t *tokenShape) match(data []byte, pos int, run *tokenRun) (secretEnd, matchEnd int, ok bool) {
+	// The regex's ^ is the start of its window: of the data or the line.
+	if pos > 0 && data[pos-1] != '\n' && !t.lead[data[pos-1]] {
+		return 0, 0, false
+	}
+	for _, p := range t.prefixes {
+		if !hasPrefixAt(data, pos, p) {
+			continue
+		}
+		q := pos + len(p)
+		// The body is all of the run: a shorter one is followed by a body
+		// byte, which may not follow the token.
+		n := run.length(data, q, t.body, t.max+1)
+		if n < t.min || n > t.max {
+			continue
+		}
+		switch e := q + n; {
+		case e == len(data):
+			return e, e, true
+		case t.trail[data[e]]:
+			return e, e + 1, true
+		}
+	}
+	return 0, 0, false
+}
+
+// charClass returns the bytes of a regex character class (see classBytes).
+func charClass(class string) *[256]bool {
+	re, err := syntax.Parse(class, syntax.Perl)
+	if err != nil || re.Op != syntax.OpCharClass {
+		panic("detectors: not a character class: " + class)
+	}
+	return classBytes(re)
 }
 
 // charsetExtra is what the body may hold beyond the boundary's letters,
@@ -197,6 +283,7 @@ func structuredRules() []Rule {
 			Keywords: []string{"AccountKey="},
 			Regex:    regexp.MustCompile(`AccountKey=(?P<secret>[A-Za-z0-9+/]{86}==)`),
 			Before:   0, After: 100, MinEntropy: 4.5, Valid: notPlaceholder,
+			prefixed: true,
 		},
 		{
 			ID: "azure-ad-client-secret", Description: "Microsoft Entra ID (Azure AD) client secret",
@@ -209,12 +296,14 @@ func structuredRules() []Rule {
 			Keywords: []string{"v1.0-"},
 			Regex:    regexp.MustCompile(`(?:^|[^A-Za-z0-9_-])(?P<secret>v1\.0-[a-f0-9]{24}-[a-f0-9]{146})(?:[^A-Za-z0-9_-]|$)`),
 			Before:   1, After: 180, MinEntropy: 3.0,
+			prefixed: true,
 		},
 		{
 			ID: "slack-app-token", Description: "Slack app-level token",
 			Keywords: []string{"xapp-"},
 			Regex:    regexp.MustCompile(`(?:^|[^A-Za-z0-9_-])(?P<secret>xapp-[0-9]-[A-Z0-9]{9,12}-[0-9]{10,16}-[a-f0-9]{64})(?:[^A-Za-z0-9_-]|$)`),
 			Before:   1, After: 110, MinEntropy: 3.0,
+			prefixed: true,
 		},
 		{
 			ID: "discord-webhook", Description: "Discord webhook URL",
@@ -239,6 +328,7 @@ func structuredRules() []Rule {
 			Keywords: []string{"SG."},
 			Regex:    regexp.MustCompile(`(?:^|[^A-Za-z0-9_-])(?P<secret>SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})(?:[^A-Za-z0-9_-]|$)`),
 			Before:   1, After: 70, MinEntropy: 4.0, Valid: notPlaceholder,
+			prefixed: true,
 		},
 		{
 			ID: "mailchimp-api-key", Description: "Mailchimp API key",
@@ -263,30 +353,35 @@ func structuredRules() []Rule {
 			Keywords: []string{"access_token$production$"},
 			Regex:    regexp.MustCompile(`(?P<secret>access_token\$production\$[0-9a-z]{16}\$[0-9a-f]{32})`),
 			Before:   0, After: 80, MinEntropy: 3.0,
+			prefixed: true,
 		},
 		{
 			ID: "flutterwave-secret-key", Description: "Flutterwave secret key",
 			Keywords: []string{"FLWSECK-"},
 			Regex:    regexp.MustCompile(`(?P<secret>FLWSECK-[a-f0-9]{32}-X)`),
 			Before:   0, After: 45, MinEntropy: 3.0,
+			prefixed: true,
 		},
 		{
 			ID: "grafana-service-account-token", Description: "Grafana service account token",
 			Keywords: []string{"glsa_"},
 			Regex:    regexp.MustCompile(`(?:^|[^A-Za-z0-9_])(?P<secret>glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8})(?:[^A-Za-z0-9_]|$)`),
 			Before:   1, After: 48, MinEntropy: 3.5, Valid: notPlaceholder,
+			prefixed: true,
 		},
 		{
 			ID: "mapbox-secret-token", Description: "Mapbox secret access token",
 			Keywords: []string{"sk.eyJ"},
 			Regex:    regexp.MustCompile(`(?:^|[^A-Za-z0-9_.-])(?P<secret>sk\.eyJ[A-Za-z0-9_-]{50,300}\.[A-Za-z0-9_-]{20,60})(?:[^A-Za-z0-9_-]|$)`),
 			Before:   1, After: 380, MinEntropy: 4.0, Valid: notPlaceholder,
+			prefixed: true,
 		},
 		{
 			ID: "jwt", Description: "JSON Web Token (signed)",
 			Keywords: []string{"eyJ"},
 			Regex:    regexp.MustCompile(`(?:^|[^A-Za-z0-9_.-])(?P<secret>eyJ[A-Za-z0-9_-]{10,1000}\.eyJ[A-Za-z0-9_-]{10,1000}\.[A-Za-z0-9_-]{20,1000})(?:[^A-Za-z0-9_.-]|$)`),
 			Before:   1, After: 3100, Valid: validJWT,
+			prefixed: true,
 		},
 		{
 			ID: "putty-private-key", Description: "PuTTY private key",
@@ -301,6 +396,7 @@ func structuredRules() []Rule {
 			Regex: regexp.MustCompile(`(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|clickhouse|cockroachdb)://` +
 				`(?P<user>[^:@/\s'"` + "`" + `<>]*):(?P<secret>[^@/\s'"` + "`" + `<>]{1,128})@(?P<host>[^\s/'"` + "`" + `?:,<>]+)`),
 			Before: 0, After: 300, Needs: "@", Valid: validURLPassword,
+			prefixed: true,
 		},
 		{
 			ID: "uri-credentials", Description: "Password in a URL",
@@ -308,6 +404,7 @@ func structuredRules() []Rule {
 			Regex: regexp.MustCompile(`(?:https?|ftps?|sftp|smtps?|ldaps?)://` +
 				`(?P<user>[A-Za-z0-9._%+~-]{1,64}):(?P<secret>[^@/\s'"` + "`" + `<>:]{1,128})@(?P<host>[A-Za-z0-9.-]+)`),
 			Before: 0, After: 300, Needs: "@", Valid: validURLPassword,
+			prefixed: true,
 		},
 		{
 			ID: "jdbc-connection-string", Description: "JDBC connection string with a password",

@@ -8,6 +8,7 @@ package scanner
 import (
 	"bytes"
 	"context"
+	"sort"
 	"unicode/utf8"
 
 	"github.com/keysweep/keysweep/detectors"
@@ -76,23 +77,17 @@ type Detector interface {
 const AllowMarker = "keysweep:allow"
 
 // findingsIn locates each match in data. Matches come ordered by
-// position, so lines are counted once through the data. Matches marked
-// with AllowMarker are dropped and counted, or with keepMarked kept and
+// position, so data is read about once however many there are: lines and
+// columns are counted on from the previous match, and AllowMarker is
+// looked up among its occurrences, found once. Matches marked with
+// AllowMarker are dropped and counted, or with keepMarked kept and
 // flagged.
 func findingsIn(ms []detectors.Match, data []byte, path string, keepMarked bool) (out []Finding, allowed int) {
 	out = make([]Finding, 0, len(ms))
-	line, lineStart, pos := 1, 0, 0
+	loc := locator{data: data, line: 1}
 	for _, m := range ms {
-		if m.Start < pos { // not ordered: count again from the start
-			line, lineStart, pos = 1, 0, 0
-		}
-		chunk := data[pos:m.Start]
-		if n := bytes.Count(chunk, []byte{'\n'}); n > 0 {
-			line += n
-			lineStart = pos + bytes.LastIndexByte(chunk, '\n') + 1
-		}
-		pos = m.Start
-		marked := markedAllowed(data, lineStart, m.End)
+		line, col := loc.at(m.Start)
+		marked := loc.markedAllowed(m.End)
 		if marked && !keepMarked {
 			allowed++
 			continue
@@ -103,7 +98,7 @@ func findingsIn(ms []detectors.Match, data []byte, path string, keepMarked bool)
 			Secret:       m.Secret,
 			Path:         path,
 			Line:         line,
-			Column:       utf8.RuneCount(data[lineStart:m.Start]) + 1,
+			Column:       col,
 			KeyID:        m.KeyID,
 			SessionToken: m.SessionToken,
 			Decoded:      m.Decoded,
@@ -118,19 +113,81 @@ func findingsIn(ms []detectors.Match, data []byte, path string, keepMarked bool)
 	return out, allowed
 }
 
-// markedAllowed reports whether the lines from start's line to end's line
-// carry AllowMarker.
-func markedAllowed(data []byte, lineStart, end int) bool {
-	if end > len(data) {
-		end = len(data)
+// locator places positions of data, taken in order, on lines and columns.
+type locator struct {
+	data []byte
+	// pos is on line line, which starts at lineStart.
+	pos, line, lineStart int
+	// col characters start in data[lineStart:colPos], colPos being where
+	// one starts (reading from lineStart).
+	colPos, col int
+	// markers are the positions of AllowMarker and where their lines
+	// start, found on first use.
+	markers, markerLines []int
+	found                bool
+	// steps counts the bytes read, for tests.
+	steps int
+}
+
+// at returns the line and the column (in characters, both from 1) of
+// pos. Taken in order, positions cost the bytes between them; a position
+// before the last one is counted from the start again.
+func (l *locator) at(pos int) (line, col int) {
+	if pos < l.pos {
+		l.pos, l.line, l.lineStart, l.colPos, l.col = 0, 1, 0, 0, 0
 	}
-	stop := bytes.IndexByte(data[end:], '\n')
-	if stop < 0 {
-		stop = len(data)
-	} else {
-		stop += end
+	chunk := l.data[l.pos:pos]
+	l.steps += len(chunk)
+	if n := bytes.Count(chunk, []byte{'\n'}); n > 0 {
+		l.line += n
+		l.lineStart = l.pos + bytes.LastIndexByte(chunk, '\n') + 1
+		l.colPos, l.col = l.lineStart, 0
 	}
-	return bytes.Contains(data[lineStart:stop], []byte(AllowMarker))
+	l.pos = pos
+	for l.colPos < pos {
+		if l.data[l.colPos] < utf8.RuneSelf {
+			l.colPos++
+			l.col++
+			continue
+		}
+		_, size := utf8.DecodeRune(l.data[l.colPos:])
+		if l.colPos+size > pos {
+			break
+		}
+		l.colPos += size
+		l.col++
+	}
+	// A character cut short at pos counts a character a byte, as
+	// utf8.RuneCount counts the bytes of a broken one.
+	return l.line, l.col + (pos - l.colPos) + 1
+}
+
+// markedAllowed reports whether the lines from the last position's line
+// to end's line carry AllowMarker.
+func (l *locator) markedAllowed(end int) bool {
+	if !l.found {
+		l.found = true
+		lineStart, from := 0, 0
+		for off := 0; ; {
+			k := bytes.Index(l.data[off:], []byte(AllowMarker))
+			if k < 0 {
+				break
+			}
+			p := off + k
+			if nl := bytes.LastIndexByte(l.data[from:p], '\n'); nl >= 0 {
+				lineStart = from + nl + 1
+			}
+			l.markers = append(l.markers, p)
+			l.markerLines = append(l.markerLines, lineStart)
+			off, from = p+1, p
+		}
+		l.steps += len(l.data)
+	}
+	// The first marker on or after the line of the last position is on
+	// one of the lines up to end's when no line starts between end and
+	// it: its own line starts at end or before.
+	i := sort.SearchInts(l.markers, l.lineStart)
+	return i < len(l.markers) && l.markerLines[i] <= min(end, len(l.data))
 }
 
 // isBinary reports whether data looks binary the way git decides it: a
@@ -155,6 +212,9 @@ func (st *Stats) scanContent(det Detector, opts Options, path string, data []byt
 	ms, cov := det.ScanCoverage(path, data)
 	if cov.Undecoded > 0 {
 		st.Undecoded++
+	}
+	if cov.Truncated > 0 {
+		st.Truncated++
 	}
 	fs, allowed := findingsIn(ms, data, path, opts.KeepMarked)
 	st.InlineAllowed += int64(allowed)
@@ -209,6 +269,7 @@ func (st *Stats) add(o Stats) {
 	st.SkippedLarge += o.SkippedLarge
 	st.InlineAllowed += o.InlineAllowed
 	st.Undecoded += o.Undecoded
+	st.Truncated += o.Truncated
 	st.Messages += o.Messages
 	st.Missing = append(st.Missing, o.Missing...)
 }

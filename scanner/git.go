@@ -57,6 +57,10 @@ type Stats struct {
 	InlineAllowed int64
 	// Messages counts the commit and tag messages scanned.
 	Messages int64
+	// Truncated counts blobs where AWS key ids were paired within the
+	// detectors' per-blob work bound (detectors.Coverage.Truncated):
+	// every id is still reported.
+	Truncated int64
 	// Undecoded counts blobs holding encoded text the detectors did not
 	// decode: their per-blob decode budget was spent.
 	Undecoded int64
@@ -170,6 +174,11 @@ func scanBlobs(ctx context.Context, repo *gitsrc.Repo, det Detector, opts Option
 		g.Go(func() error { return c.work(gctx, repo, jobs, det) })
 	}
 	if err := g.Wait(); err != nil {
+		if ctx.Err() != nil {
+			// Stopped from outside: whatever a worker saw of it (git
+			// killed mid-answer) says less.
+			return nil, ctx.Err()
+		}
 		return nil, err
 	}
 	return c, nil

@@ -408,6 +408,9 @@ func printSummary(w io.Writer, res *scanner.Result, maxSize int64, unit string, 
 	if st.Undecoded > 0 {
 		fmt.Fprintf(w, "; %d with encoded text beyond the decode budget", st.Undecoded)
 	}
+	if st.Truncated > 0 {
+		fmt.Fprintf(w, "; %d where AWS keys were paired within the work bound", st.Truncated)
+	}
 	fmt.Fprintf(w, "; %d %s\n", len(res.Findings), plural(len(res.Findings), "finding"))
 	if n := len(st.Missing); n > 0 {
 		shown := st.Missing
