@@ -206,7 +206,10 @@ func (s *Sweep) sweepOne(ctx context.Context, o *Outcome) {
 		found = s.Filter(name, found)
 	}
 	var fresh []scanner.Finding
-	s.fps.Warm(found)
+	if err := s.fps.Warm(ctx, found); err != nil {
+		o.Err = err
+		return
+	}
 	for _, f := range found {
 		known, err := s.State.Known(name, s.fps.Fingerprint(f.RuleID, f.KeyID, f.Secret), f.Path)
 		if err == nil && !known {

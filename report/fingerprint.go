@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"runtime"
@@ -140,13 +141,15 @@ func (p *Fingerprinter) Fingerprint(ruleID, keyID, secret string) string {
 // fingerprinted first, on every core: a scan with hundreds of generic
 // secrets would otherwise spend seconds in the KDF, one after another.
 func (p *Fingerprinter) Build(fs []scanner.Finding, noRedact bool) []Finding {
-	p.Warm(fs)
+	_ = p.Warm(context.Background(), fs)
 	return build(fs, noRedact, p.Fingerprint)
 }
 
 // Warm fingerprints the distinct secrets of fs that p does not know yet,
-// on every core, so that the calls that follow find them cached.
-func (p *Fingerprinter) Warm(fs []scanner.Finding) {
+// on every core, so that the calls that follow find them cached. It stops
+// early, with ctx's error, when ctx is done: thousands of secrets cost
+// seconds, more than a push hook's budget.
+func (p *Fingerprinter) Warm(ctx context.Context, fs []scanner.Finding) error {
 	type job struct{ rule, secret string }
 	seen := make(map[fingerprintKey]bool)
 	var jobs []job
@@ -163,8 +166,8 @@ func (p *Fingerprinter) Warm(fs []scanner.Finding) {
 			jobs = append(jobs, job{f.RuleID, f.Secret})
 		}
 	}
-	if len(jobs) < 2 {
-		return
+	if len(jobs) == 0 {
+		return ctx.Err()
 	}
 	var wg sync.WaitGroup
 	next := make(chan job)
@@ -177,11 +180,16 @@ func (p *Fingerprinter) Warm(fs []scanner.Finding) {
 			}
 		}()
 	}
+	defer wg.Wait()
+	defer close(next)
 	for _, j := range jobs {
-		next <- j
+		select {
+		case next <- j:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	close(next)
-	wg.Wait()
+	return ctx.Err()
 }
 
 func (p *Fingerprinter) key(ruleID, secret string) fingerprintKey {

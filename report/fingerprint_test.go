@@ -1,12 +1,17 @@
 package report
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/keysweep/keysweep/scanner"
 )
 
 // The fingerprints below are pinned: ignore files, baselines and sweep
@@ -162,4 +167,29 @@ func BenchmarkFingerprint(b *testing.B) {
 			LegacyFingerprint("generic-secret", "", fmt.Sprint("guess-", i))
 		}
 	})
+}
+
+// TestWarmStopsWithItsContext: fingerprinting thousands of secrets costs
+// seconds; a hook whose budget is spent stops at once.
+func TestWarmStopsWithItsContext(t *testing.T) {
+	t.Parallel()
+	var fs []scanner.Finding
+	for i := range 64 {
+		fs = append(fs, scanner.Finding{RuleID: "generic-secret", Secret: fmt.Sprintf("s3cr3t-value-%d", i)})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var p Fingerprinter
+	if err := p.Warm(ctx, fs); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Warm = %v, want context.Canceled", err)
+	}
+	if n := len(p.recent) + len(p.older); n > runtime.NumCPU() {
+		t.Errorf("%d secrets fingerprinted after the context was done", n)
+	}
+	if err := p.Warm(context.Background(), fs); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(p.recent); n != len(fs) {
+		t.Errorf("%d of %d secrets cached", n, len(fs))
+	}
 }

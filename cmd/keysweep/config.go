@@ -118,7 +118,7 @@ func (s *scanSetup) filter(fs []scanner.Finding) []scanner.Finding {
 	// baselines need them.
 	needFP := s.sup.Ignores != nil || len(s.sup.Baseline) > 0
 	if needFP {
-		s.fp.Warm(fs)
+		_ = s.fp.Warm(context.Background(), fs)
 	}
 	for _, f := range fs {
 		if !needFP {

@@ -268,6 +268,13 @@ func (o *preReceiveOptions) run(ctx context.Context, s *streams) error {
 	if timedOut {
 		err = fmt.Errorf("the check did not finish within %s", o.timeout)
 	}
+	// What is let through is audited by fingerprint, and ignores match by
+	// fingerprint: a memory-hard hash each, computed within the budget too.
+	if err == nil && (opts.skip || len(opts.allow) > 0 || o.trustInline || setup.sup.Ignores != nil || len(setup.sup.Baseline) > 0) {
+		if werr := setup.fp.Warm(scanCtx, res.Findings); werr != nil {
+			err, timedOut = fmt.Errorf("the check did not finish within %s", o.timeout), true
+		}
+	}
 	if opts.skip {
 		return p.skip(opts.reason, res, setup, err)
 	}
