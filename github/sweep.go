@@ -155,8 +155,9 @@ func (s *Sweep) logOutcome(o *Outcome, n, total int, took time.Duration) {
 	case o.Unchanged:
 		fmt.Fprintf(s.Log, "%sunchanged since the last sweep%s\n", prefix, report.Escape(again))
 	default:
-		fmt.Fprintf(s.Log, "%s%d new commits, %d blobs (%s) scanned in %s; %d new findings%s\n",
-			prefix, o.Stats.Commits, o.Stats.Blobs, report.HumanBytes(o.Stats.Bytes), took.Round(time.Millisecond), len(o.New)-o.Redelivered, report.Escape(again))
+		fmt.Fprintf(s.Log, "%s%s, %s (%s) scanned in %s; %s%s\n",
+			prefix, report.Count(int64(o.Stats.Commits), "new commit"), report.Count(o.Stats.Blobs, "blob"), report.HumanBytes(o.Stats.Bytes),
+			took.Round(time.Millisecond), report.Count(int64(len(o.New)-o.Redelivered), "new finding"), report.Escape(again))
 	}
 }
 

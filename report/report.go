@@ -382,3 +382,15 @@ func Location(f Finding) string {
 	}
 	return f.Path
 }
+
+// Count says n of a thing in English: "1 commit", "2 commits"; many is
+// the plural, when adding an s will not do.
+func Count(n int64, one string, many ...string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	if len(many) > 0 {
+		return fmt.Sprintf("%d %s", n, many[0])
+	}
+	return fmt.Sprintf("%d %ss", n, one)
+}

@@ -249,7 +249,7 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 			return fmt.Errorf("forget deleted repositories: %w", err)
 		}
 	}
-	fmt.Fprintf(s.errOut, "keysweep: sweeping %d repositories (shard %s), state %s\n", len(repos), o.shard, statePath)
+	fmt.Fprintf(s.errOut, "keysweep: sweeping %s (shard %s), state %s\n", report.Count(int64(len(repos)), "repository", "repositories"), o.shard, statePath)
 	start := time.Now()
 	outcomes := sw.Run(ctx, repos)
 
@@ -281,8 +281,8 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 		sum.print(s.errOut)
 		awsErr = sum.err()
 	}
-	fmt.Fprintf(s.errOut, "keysweep: swept %d repositories in %s (%d unchanged, %d failed): %d new findings, %d reported\n",
-		len(repos), time.Since(start).Round(time.Millisecond), unchanged, len(failed), newCount, len(out))
+	fmt.Fprintf(s.errOut, "keysweep: swept %s in %s (%d unchanged, %d failed): %s, %d reported\n",
+		report.Count(int64(len(repos)), "repository", "repositories"), time.Since(start).Round(time.Millisecond), unchanged, len(failed), report.Count(int64(newCount), "new finding"), len(out))
 	setup.printSummary(s.errOut, 0)
 
 	notifyErr := o.notify(ctx, s, outcomes)

@@ -167,7 +167,7 @@ func TestGitHubControlCharsInNames(t *testing.T) {
 	for _, want := range []string{
 		`] acme/\x1b[2Jwiped\x07: FAILED: unusable repository name "acme/\x1b[2Jwiped\a"`,
 		`1 of 2 repositories failed (acme/\x1b[2Jwiped\x07)`,
-		"acme/fine: 1 new commits",
+		"acme/fine: 1 new commit",
 	} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)

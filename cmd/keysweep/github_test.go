@@ -118,7 +118,7 @@ func TestGitHubSweep(t *testing.T) {
 	if diff := cmp.Diff([]string{"acme/api deploy/prod.env:aws-access-key"}, where(fs)); diff != "" {
 		t.Errorf("first sweep (-want +got):\n%s", diff)
 	}
-	if !strings.Contains(errOut, "sweeping 3 repositories") || !strings.Contains(errOut, "acme/api: 1 new commits, 2 blobs") || !strings.Contains(errOut, "1 new findings, 1 reported") {
+	if !strings.Contains(errOut, "sweeping 3 repositories") || !strings.Contains(errOut, "acme/api: 1 new commit, 2 blobs") || !strings.Contains(errOut, "1 new finding, 1 reported") {
 		t.Errorf("first sweep stderr:\n%s", errOut)
 	}
 	if fs[0].Secret == secret || strings.Contains(errOut, secret) {
@@ -142,7 +142,7 @@ func TestGitHubSweep(t *testing.T) {
 	if code != exitFindings || !cmp.Equal(where(fs), []string{"acme/web config.js:github-token"}) {
 		t.Errorf("after a push: exit %d %v\n%s", code, where(fs), errOut)
 	}
-	if !strings.Contains(errOut, "acme/web: 1 new commits, 1 blobs") {
+	if !strings.Contains(errOut, "acme/web: 1 new commit, 1 blob") {
 		t.Errorf("after a push, more than the new commit was scanned:\n%s", errOut)
 	}
 
@@ -160,11 +160,11 @@ func TestGitHubSweep(t *testing.T) {
 		t.Errorf("forks and archived: exit %d %v", code, where(fs))
 	}
 	_, fs, errOut = e.sweep("--org", "acme", "--visibility", "private")
-	if !strings.Contains(errOut, "sweeping 1 repositories") || !cmp.Equal(where(fs), []string{"acme/web config.js:github-token", "acme/web settings.py:github-token"}) {
+	if !strings.Contains(errOut, "sweeping 1 repository") || !cmp.Equal(where(fs), []string{"acme/web config.js:github-token", "acme/web settings.py:github-token"}) {
 		t.Errorf("private only: %v\n%s", where(fs), errOut)
 	}
 	_, _, errOut = e.sweep("--org", "acme", "--repo-include", "acme/*e*", "--repo-exclude", "*/empty")
-	if !strings.Contains(errOut, "sweeping 1 repositories") || !strings.Contains(errOut, "acme/web: unchanged") {
+	if !strings.Contains(errOut, "sweeping 1 repository") || !strings.Contains(errOut, "acme/web: unchanged") {
 		t.Errorf("globs:\n%s", errOut)
 	}
 
@@ -317,11 +317,11 @@ func TestGitHubInterruptedSweepResumes(t *testing.T) {
 	cancel()
 	<-done
 	release()
-	if code != exitError || !strings.Contains(errOut, "sweep interrupted") || !strings.Contains(errOut, "acme/a: 1 new commits") {
+	if code != exitError || !strings.Contains(errOut, "sweep interrupted") || !strings.Contains(errOut, "acme/a: 1 new commit,") {
 		t.Fatalf("interrupted sweep: exit %d\n%s", code, errOut)
 	}
 	code, fs, errOut := e.sweep("--org", "acme", "--concurrency", "1")
-	if code != exitFindings || !strings.Contains(errOut, "acme/a: unchanged") || !strings.Contains(errOut, "acme/b: 1 new commits") || !strings.Contains(errOut, "acme/c: 1 new commits") {
+	if code != exitFindings || !strings.Contains(errOut, "acme/a: unchanged") || !strings.Contains(errOut, "acme/b: 1 new commit,") || !strings.Contains(errOut, "acme/c: 1 new commit,") {
 		t.Errorf("resumed sweep: exit %d\n%s", code, errOut)
 	}
 	if len(fs) != 3 {
