@@ -88,24 +88,7 @@ func TestEdgeConfigFromSubdirectory(t *testing.T) {
 // environment of a git that trusts no directory.
 func dubiousRepo(t *testing.T) (*gittest.Repo, []string) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("chown needs root")
-	}
-	r := gittest.New(t)
-	r.Write("a.txt", "hello\n")
-	r.Commit("init")
-	err := filepath.Walk(r.Dir, func(p string, _ os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		return os.Lchown(p, 12345, 12345)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	global := filepath.Join(t.TempDir(), "gitconfig")
-	writeFile(t, global, "", 0o644)
-	return r, []string{"GIT_CONFIG_GLOBAL=" + global, "GIT_CONFIG_NOSYSTEM=1", "HOME=" + t.TempDir()}
+	return gittest.NewForeign(t)
 }
 
 // TestEdgeDubiousOwnership: git's refusal of a repository another user

@@ -125,3 +125,34 @@ func (r *Repo) ObjectPath(id string) string {
 	gitDir := r.Git("rev-parse", "--absolute-git-dir")
 	return filepath.Join(gitDir, "objects", id[:2], id[2:])
 }
+
+// NewForeign returns a repository with one commit and an empty directory
+// sub, all owned by another user (uid 12345), and the environment of a git
+// that trusts no directory ("KEY=value" pairs): git then refuses it as of
+// dubious ownership. It needs root, and skips the test without.
+func NewForeign(t testing.TB) (*Repo, []string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("chown needs root")
+	}
+	r := New(t)
+	r.Write("a.txt", "hello\n")
+	r.Commit("init")
+	if err := os.Mkdir(filepath.Join(r.Dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err := filepath.Walk(r.Dir, func(p string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, 12345, 12345)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	global := filepath.Join(t.TempDir(), "gitconfig")
+	if err := os.WriteFile(global, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return r, []string{"GIT_CONFIG_GLOBAL=" + global, "GIT_CONFIG_NOSYSTEM=1", "HOME=" + t.TempDir()}
+}

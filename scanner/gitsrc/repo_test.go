@@ -3,7 +3,6 @@ package gitsrc
 import (
 	"context"
 	"errors"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -70,31 +69,12 @@ func TestRevParseError(t *testing.T) {
 // that trusts no directory, then trusts it. It sets the environment, so
 // it does not run in parallel.
 func TestDubiousOwnership(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("chown needs root")
-	}
-	r := gittest.New(t)
-	r.Write("a.txt", "hello\n")
-	r.Commit("init")
+	r, env := gittest.NewForeign(t)
 	sub := filepath.Join(r.Dir, "sub")
-	if err := os.Mkdir(sub, 0o755); err != nil {
-		t.Fatal(err)
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
 	}
-	err := filepath.Walk(r.Dir, func(p string, _ os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		return os.Lchown(p, 12345, 12345)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	global := filepath.Join(t.TempDir(), "gitconfig")
-	if err := os.WriteFile(global, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("GIT_CONFIG_GLOBAL", global)
-	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
 	t.Setenv("SUDO_UID", "")
 
 	ctx := context.Background()
