@@ -10,9 +10,9 @@ GO ?= go
 FUZZ_TARGETS = \
 	detectors:FuzzScan:30000 detectors:FuzzDecode:3000 detectors:FuzzPrefilter:300 detectors:FuzzPairAWS:2000 \
 	config:FuzzParse:20000 config:FuzzParseIgnores:50000 \
-	report:FuzzRedact:100000 report:FuzzRead:20000 report:FuzzEscape:50000 \
-	scanner/gitsrc:FuzzParseDiffTree:20000 scanner:FuzzParseUpdates:20000 \
-	cmd/keysweep:FuzzPushOptions:20000 cmd/keysweep:FuzzParseMaxBlobSize:20000 \
+	finding:FuzzRedact:100000 report:FuzzRead:20000 report:FuzzEscape:50000 \
+	scanner/gitsrc:FuzzParseDiffTree:20000 scanner/gitsrc:FuzzParseUpdates:20000 \
+	hook:FuzzPushOptions:20000 cmd/keysweep:FuzzParseMaxBlobSize:20000 \
 	verify:FuzzEchoes:20000
 FUZZTIME ?=
 

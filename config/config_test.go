@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/keysweep/keysweep/detectors"
-	"github.com/keysweep/keysweep/report"
+	"github.com/keysweep/keysweep/finding"
 )
 
 func TestParseErrors(t *testing.T) {
@@ -252,9 +252,9 @@ func TestLegacyFingerprintsStillSuppress(t *testing.T) {
 	t.Parallel()
 	const rule, secret, path = "generic-secret", "s3cr3t-value-1", "app/settings.py"
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
-	old, fp := report.LegacyFingerprint(rule, "", secret), report.Fingerprint(rule, "", secret)
+	old, fp := finding.LegacyFingerprint(rule, "", secret), finding.Fingerprint(rule, "", secret)
 	other := "other-secret-value"
-	otherFP, otherOld := report.Fingerprint(rule, "", other), report.LegacyFingerprint(rule, "", other)
+	otherFP, otherOld := finding.Fingerprint(rule, "", other), finding.LegacyFingerprint(rule, "", other)
 
 	dir := t.TempDir()
 	ignoreFile := filepath.Join(dir, IgnoreFileName)

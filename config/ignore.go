@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/keysweep/keysweep/report"
+	"github.com/keysweep/keysweep/finding"
 )
 
 // IgnoreFileName is the ignore file keysweep looks for in a repository.
@@ -23,7 +23,7 @@ type Ignore struct {
 	Expires time.Time
 	Line    int
 	// Replacement is the fingerprint that replaces this one, when it is a
-	// legacy fingerprint (report.LegacyFingerprint) that matched a finding.
+	// legacy fingerprint (finding.LegacyFingerprint) that matched a finding.
 	Replacement string
 	used        bool
 }
@@ -99,7 +99,7 @@ func (e *Ignore) expired(now time.Time) bool {
 
 // Match reports whether a finding with fingerprint is ignored (and not
 // expired), and remembers which ignores were used. legacy are the
-// finding's fingerprints in older schemes (report.LegacyFingerprint),
+// finding's fingerprints in older schemes (finding.LegacyFingerprint),
 // which ignore files written before it still hold.
 func (ig *Ignores) Match(fingerprint string, legacy ...string) bool {
 	if ig == nil {
@@ -159,7 +159,7 @@ func (ig *Ignores) Expired() []*Ignore {
 // Legacy returns the ignores that matched a finding by its legacy
 // fingerprint: each names its Replacement, the fingerprint to write in
 // the file instead, since a legacy fingerprint is a fast hash of the
-// secret (see report.Fingerprint).
+// secret (see finding.Fingerprint).
 func (ig *Ignores) Legacy() []*Ignore {
 	if ig == nil {
 		return nil
@@ -183,7 +183,7 @@ func LoadBaseline(path string) (Baseline, error) {
 		return nil, fmt.Errorf("read baseline: %w", err)
 	}
 	defer f.Close()
-	fs, err := report.Read(f)
+	fs, err := finding.Read(f)
 	if err != nil {
 		return nil, fmt.Errorf("baseline %s: %w", path, err)
 	}

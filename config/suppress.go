@@ -20,8 +20,8 @@ type Suppressor struct {
 }
 
 // Keep reports whether a finding is to be reported, counting it if not.
-// fingerprint is the finding's report.Fingerprint; legacy are its
-// fingerprints in older schemes (report.LegacyFingerprint), so that ignore
+// fingerprint is the finding's finding.Fingerprint; legacy are its
+// fingerprints in older schemes (finding.LegacyFingerprint), so that ignore
 // files and baselines written before still suppress it.
 func (s *Suppressor) Keep(rule, path, commit, fingerprint string, legacy ...string) bool {
 	if s == nil {

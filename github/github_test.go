@@ -13,9 +13,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/internal/ghtest"
-	"github.com/keysweep/keysweep/report"
-	"github.com/keysweep/keysweep/verify"
 )
 
 func TestFilter(t *testing.T) {
@@ -100,10 +99,10 @@ func TestStateBlobsAndFindings(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := func(c byte) string { return strings.Repeat(string(c), 40) }
-	if err := s.Save("acme/a", map[string]string{"refs/heads/main": id('1')}, []string{id('c'), id('a')}, []report.Finding{{Fingerprint: "r:1", Path: "x"}}); err != nil {
+	if err := s.Save("acme/a", map[string]string{"refs/heads/main": id('1')}, []string{id('c'), id('a')}, []finding.Finding{{Fingerprint: "r:1", Path: "x"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Save("acme/a", map[string]string{"refs/heads/main": id('2')}, []string{id('b'), id('a'), id('e')}, []report.Finding{{Fingerprint: "r:2", Path: "y"}}); err != nil {
+	if err := s.Save("acme/a", map[string]string{"refs/heads/main": id('2')}, []string{id('b'), id('a'), id('e')}, []finding.Finding{{Fingerprint: "r:2", Path: "y"}}); err != nil {
 		t.Fatal(err)
 	}
 	// A second sweep cannot open the state while this one has it.
@@ -161,51 +160,51 @@ func TestValidName(t *testing.T) {
 func TestSlackMessage(t *testing.T) {
 	t.Parallel()
 	const id = "0123456789abcdef0123456789abcdef01234567"
-	finding := func(rule, path, account string) report.Finding {
-		return report.Finding{RuleID: rule, Path: path, Line: 2, Commit: id, Verification: &verify.Result{Status: "verified", Account: account}}
+	mk := func(rule, path, account string) finding.Finding {
+		return finding.Finding{RuleID: rule, Path: path, Line: 2, Commit: id, Verification: &finding.Verification{Status: "verified", Account: account}}
 	}
 	for _, tc := range []struct {
 		name    string
 		scope   string
 		repo    Repo
-		finding report.Finding
+		finding finding.Finding
 		want    string
 	}{{
 		name:    "plain",
 		scope:   "acme",
 		repo:    Repo{FullName: "acme/api", HTMLURL: "https://github.com/acme/api"},
-		finding: finding("aws-access-key", "deploy/prod.env", "111122223333"),
+		finding: mk("aws-access-key", "deploy/prod.env", "111122223333"),
 		want:    "• acme/api `aws-access-key` deploy/prod.env:2 commit <https://github.com/acme/api/commit/" + id + "|0123456789ab>, verified (account 111122223333)\n",
 	}, {
 		name:    "mentions and links in every field",
 		scope:   "acme <!channel>",
 		repo:    Repo{FullName: "acme/<!here>", HTMLURL: "https://github.com/acme/x|click>"},
-		finding: finding("r&<@U123>", "<http://evil|click> & *b*", "<!everyone>"),
+		finding: mk("r&<@U123>", "<http://evil|click> & *b*", "<!everyone>"),
 		want: "• acme/&lt;!here&gt; `r&amp;&lt;@U123&gt;` &lt;http://evil|click&gt; &amp; *b*:2 commit " +
 			"<https://github.com/acme/x%7Cclick%3E/commit/" + id + "|0123456789ab>, verified (account &lt;!everyone&gt;)\n",
 	}, {
 		name:    "a forged line",
 		scope:   "acme",
 		repo:    Repo{FullName: "acme/api", HTMLURL: "https://github.com/acme/api"},
-		finding: finding("generic", "x.env\n• acme/api `aws-access-key` fake:1\x1b[8m", ""),
+		finding: mk("generic", "x.env\n• acme/api `aws-access-key` fake:1\x1b[8m", ""),
 		want:    "• acme/api `generic` x.env\\n• acme/api `aws-access-key` fake:1\\x1b[8m:2 commit <https://github.com/acme/api/commit/" + id + "|0123456789ab>, verified\n",
 	}, {
 		name:    "not a web link",
 		scope:   "acme",
 		repo:    Repo{FullName: "acme/api", HTMLURL: "javascript:alert(1)//"},
-		finding: finding("generic", "a", ""),
+		finding: mk("generic", "a", ""),
 		want:    "• acme/api `generic` a:2 commit 0123456789ab, verified\n",
 	}, {
 		name:    "a space in the link",
 		scope:   "acme",
 		repo:    Repo{FullName: "acme/api", HTMLURL: "https://github.com/acme/api click here"},
-		finding: finding("generic", "a", ""),
+		finding: mk("generic", "a", ""),
 		want:    "• acme/api `generic` a:2 commit 0123456789ab, verified\n",
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			n := &Notifier{MaxLines: 5}
-			got, count := n.Message(tc.scope, []Outcome{{Repo: tc.repo, New: []report.Finding{tc.finding}}})
+			got, count := n.Message(tc.scope, []Outcome{{Repo: tc.repo, New: []finding.Finding{tc.finding}}})
 			head := ":rotating_light: keysweep: 1 new secret in " + strings.NewReplacer("<", "&lt;", ">", "&gt;").Replace(tc.scope) + "\n"
 			if diff := cmp.Diff(head+tc.want, got); count != 1 || diff != "" {
 				t.Errorf("count %d (-want +got):\n%s", count, diff)

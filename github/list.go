@@ -236,3 +236,6 @@ func (s Shard) Has(fullName string) bool {
 	h.Write([]byte(strings.ToLower(fullName)))
 	return int(h.Sum32()%uint32(s.N)) == s.K
 }
+
+// String is the shard as --shard takes it: K/N.
+func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.K, s.N) }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/report"
 )
 
@@ -72,7 +73,7 @@ func (n *Notifier) Message(scope string, outcomes []Outcome) (string, int) {
 
 // findingLine is a finding's line of the message. Every field comes from
 // the API, the scanned repository or the AWS answer, and is escaped.
-func findingLine(r Repo, f report.Finding) string {
+func findingLine(r Repo, f finding.Finding) string {
 	commit := f.Commit
 	if len(commit) > 12 {
 		commit = commit[:12]

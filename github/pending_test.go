@@ -12,11 +12,9 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/keysweep/keysweep/detectors"
+	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/internal/ghtest"
 	"github.com/keysweep/keysweep/internal/gittest"
-	"github.com/keysweep/keysweep/report"
-	"github.com/keysweep/keysweep/scanner"
-	"github.com/keysweep/keysweep/verify"
 )
 
 // Secrets assembled at run time, so that this file holds none.
@@ -29,7 +27,7 @@ var (
 )
 
 // keys lists findings as "repository fingerprint path".
-func keys(fs []report.Finding) []string {
+func keys(fs []finding.Finding) []string {
 	var out []string
 	for _, f := range fs {
 		out = append(out, f.Repository+" "+f.Fingerprint+" "+f.Path)
@@ -45,9 +43,9 @@ func TestStatePending(t *testing.T) {
 	t.Parallel()
 	id := strings.Repeat("a", 40)
 	tips := map[string]string{"refs/heads/main": id}
-	x := report.Finding{Repository: "acme/a", Fingerprint: "r:1", Path: "x"}
-	y := report.Finding{Repository: "acme/a", Fingerprint: "r:2", Path: "y"}
-	z := report.Finding{Repository: "acme/b", Fingerprint: "r:1", Path: "x"}
+	x := finding.Finding{Repository: "acme/a", Fingerprint: "r:1", Path: "x"}
+	y := finding.Finding{Repository: "acme/a", Fingerprint: "r:2", Path: "y"}
+	z := finding.Finding{Repository: "acme/b", Fingerprint: "r:1", Path: "x"}
 
 	// A state file from before: three buckets, one repository.
 	path := filepath.Join(t.TempDir(), "state.db")
@@ -90,10 +88,10 @@ func TestStatePending(t *testing.T) {
 		t.Errorf("an old state's findings are pending: %v %+v", err, fs)
 	}
 
-	if err := s.Save("acme/a", tips, []string{id}, []report.Finding{x, y}); err != nil {
+	if err := s.Save("acme/a", tips, []string{id}, []finding.Finding{x, y}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Save("acme/b", tips, []string{id}, []report.Finding{z}); err != nil {
+	if err := s.Save("acme/b", tips, []string{id}, []finding.Finding{z}); err != nil {
 		t.Fatal(err)
 	}
 	pending := func(repo string) []string {
@@ -104,13 +102,13 @@ func TestStatePending(t *testing.T) {
 		}
 		return keys(fs)
 	}
-	if diff := cmp.Diff(keys([]report.Finding{x, y}), pending("acme/a")); diff != "" {
+	if diff := cmp.Diff(keys([]finding.Finding{x, y}), pending("acme/a")); diff != "" {
 		t.Errorf("pending after Save (-want +got):\n%s", diff)
 	}
-	if err := s.Delivered([]report.Finding{y, z}); err != nil {
+	if err := s.Delivered([]finding.Finding{y, z}); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(keys([]report.Finding{x}), pending("acme/a")); diff != "" {
+	if diff := cmp.Diff(keys([]finding.Finding{x}), pending("acme/a")); diff != "" {
 		t.Errorf("pending after Delivered (-want +got):\n%s", diff)
 	}
 	if got := pending("acme/b"); len(got) != 0 {
@@ -162,7 +160,7 @@ func (x *sweepFixture) repo(t *testing.T, fullName string) Repo {
 // sweep opens the state, sweeps repos with verify (if not nil) and closes
 // the state again, as one run of keysweep does; deliver says whether the
 // run gets to deliver what it found, or is killed first.
-func (x *sweepFixture) sweep(t *testing.T, repos []Repo, verify func(context.Context, []scanner.Finding), deliver bool) []Outcome {
+func (x *sweepFixture) sweep(t *testing.T, repos []Repo, verify Verifier, deliver bool) []Outcome {
 	t.Helper()
 	state, err := OpenState(filepath.Join(x.cache, "state.db"))
 	if err != nil {
@@ -173,11 +171,9 @@ func (x *sweepFixture) sweep(t *testing.T, repos []Repo, verify func(context.Con
 		Mirror:      &Mirror{Dir: x.cache, Tokens: StaticToken(standInAuth), Hosts: x.hosts},
 		State:       state,
 		Concurrency: 4,
-		Scan: func(ctx context.Context, dir string, since []string, seen func(string) bool) (*scanner.Result, error) {
-			return scanner.Since(ctx, dir, x.det, since, seen, scanner.Options{Workers: 2})
-		},
-		Verify:   verify,
-		Detector: x.det,
+		PerRepo:     2,
+		Verifier:    verify,
+		Detector:    x.det,
 	}
 	outs := sw.Run(context.Background(), repos)
 	for _, o := range outs {
@@ -193,7 +189,7 @@ func (x *sweepFixture) sweep(t *testing.T, repos []Repo, verify func(context.Con
 	return outs
 }
 
-func where(fs []report.Finding) []string {
+func where(fs []finding.Finding) []string {
 	var out []string
 	for _, f := range fs {
 		out = append(out, f.Repository+" "+f.Path+":"+f.RuleID)
@@ -208,13 +204,13 @@ type verifier struct {
 	secrets []string
 }
 
-func (v *verifier) verify(_ context.Context, fs []scanner.Finding) {
+func (v *verifier) Process(_ context.Context, fs []finding.Finding) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	for i := range fs {
 		v.secrets = append(v.secrets, fs[i].Secret)
 		if fs[i].KeyID != "" {
-			fs[i].Verification = &verify.Result{Status: verify.StatusVerified, Account: "111122223333"}
+			fs[i].Verification = &finding.Verification{Status: finding.StatusVerified, Account: "111122223333"}
 		}
 	}
 }
@@ -244,13 +240,13 @@ func TestSweepRedeliversUndelivered(t *testing.T) {
 	want := []string{"acme/infra ci/token.txt:github-token", "acme/infra deploy/prod.env:aws-access-key"}
 
 	v1 := &verifier{}
-	outs := x.sweep(t, repos, v1.verify, false)
+	outs := x.sweep(t, repos, v1, false)
 	if diff := cmp.Diff(want, where(outs[0].New)); diff != "" {
 		t.Fatalf("first sweep (-want +got):\n%s", diff)
 	}
 
 	v2 := &verifier{}
-	outs = x.sweep(t, repos, v2.verify, true)
+	outs = x.sweep(t, repos, v2, true)
 	o := outs[0]
 	if diff := cmp.Diff(want, where(o.New)); diff != "" {
 		t.Fatalf("after a crash, the findings are not delivered again (-want +got):\n%s", diff)
@@ -265,13 +261,13 @@ func TestSweepRedeliversUndelivered(t *testing.T) {
 		if f.Secret == testToken || f.Secret == testSecret {
 			t.Errorf("%s: the secret is in clear", f.RuleID)
 		}
-		if f.RuleID == "aws-access-key" && (f.Verification == nil || f.Verification.Status != verify.StatusVerified) {
+		if f.RuleID == "aws-access-key" && (f.Verification == nil || f.Verification.Status != finding.StatusVerified) {
 			t.Errorf("verification: %+v", f.Verification)
 		}
 	}
 
 	v3 := &verifier{}
-	o = x.sweep(t, repos, v3.verify, true)[0]
+	o = x.sweep(t, repos, v3, true)[0]
 	if len(o.New) != 0 || o.Redelivered != 0 || len(v3.seen()) != 0 {
 		t.Errorf("delivered findings come again: %v, %d verified", where(o.New), len(v3.seen()))
 	}
@@ -290,11 +286,11 @@ func TestReread(t *testing.T) {
 	r.Write("a.txt", content)
 	commit := r.Commit("init\n\nthe CI token is " + testToken)
 	blob := r.BlobID(content)
-	var fps report.Fingerprinter
+	var fps finding.Fingerprinter
 	fp := fps.Fingerprint("github-token", "", testToken2)
-	good := report.Finding{RuleID: "github-token", Path: "a.txt", Line: 2, Blob: blob, Fingerprint: fp, Secret: report.Redact(testToken2)}
-	msg := report.Finding{RuleID: "github-token", Source: scanner.SourceCommitMessage, Commit: commit, Line: 3,
-		Fingerprint: fps.Fingerprint("github-token", "", testToken), Secret: report.Redact(testToken)}
+	good := finding.Finding{RuleID: "github-token", Path: "a.txt", Line: 2, Blob: blob, Fingerprint: fp, Secret: finding.Redact(testToken2)}
+	msg := finding.Finding{RuleID: "github-token", Source: finding.SourceCommitMessage, Commit: commit, Line: 3,
+		Fingerprint: fps.Fingerprint("github-token", "", testToken), Secret: finding.Redact(testToken)}
 	gone := good
 	gone.Blob = strings.Repeat("0", 40)
 	other := good
@@ -303,16 +299,16 @@ func TestReread(t *testing.T) {
 	none.Blob = ""
 
 	det := detectors.New(detectors.Catalog())
-	found, lost, err := reread(context.Background(), r.Dir, det, &fps, []report.Finding{gone, good, msg, other, none})
+	found, lost, err := reread(context.Background(), r.Dir, det, &fps, []finding.Finding{gone, good, msg, other, none})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
 	for _, f := range found {
-		got = append(got, f.Secret+" "+f.BlobID+" "+f.Commit+" "+f.Source)
+		got = append(got, f.Secret+" "+f.Blob+" "+f.Commit+" "+f.Source)
 	}
 	sort.Strings(got)
-	want := []string{testToken + "  " + commit + " " + scanner.SourceCommitMessage, testToken2 + " " + blob + "  "}
+	want := []string{testToken + "  " + commit + " " + finding.SourceCommitMessage, testToken2 + " " + blob + "  "}
 	sort.Strings(want)
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("found (-want +got):\n%s", diff)
@@ -352,22 +348,22 @@ func TestSweepUnreadPending(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lost := report.Finding{Repository: "acme/app", RuleID: "aws-access-key", Path: "gone.env", Line: 1, Blob: strings.Repeat("0", 40),
-		KeyID: testKeyID, Fingerprint: report.Fingerprint("aws-access-key", testKeyID, ""), Secret: report.Redact(testSecret)}
-	if err := state.Save("acme/app", rs.Tips, nil, []report.Finding{lost}); err != nil {
+	lost := finding.Finding{Repository: "acme/app", RuleID: "aws-access-key", Path: "gone.env", Line: 1, Blob: strings.Repeat("0", 40),
+		KeyID: testKeyID, Fingerprint: finding.Fingerprint("aws-access-key", testKeyID, ""), Secret: finding.Redact(testSecret)}
+	if err := state.Save("acme/app", rs.Tips, nil, []finding.Finding{lost}); err != nil {
 		t.Fatal(err)
 	}
 	state.Close()
 
 	v := &verifier{}
-	o := x.sweep(t, repos, v.verify, true)[0]
+	o := x.sweep(t, repos, v, true)[0]
 	if len(o.New) != 1 || o.Redelivered != 1 || o.Unread != 1 || len(v.seen()) != 0 {
 		t.Fatalf("new %v, redelivered %d, unread %d, verified %q", where(o.New), o.Redelivered, o.Unread, v.seen())
 	}
-	if got := o.New[0].Verification; got == nil || got.Status != verify.StatusUnknown || !strings.Contains(got.Error, "not found again in the mirror") {
+	if got := o.New[0].Verification; got == nil || got.Status != finding.StatusUnknown || !strings.Contains(got.Error, "not found again in the mirror") {
 		t.Errorf("verification %+v", got)
 	}
-	if o = x.sweep(t, repos, v.verify, true)[0]; len(o.New) != 0 {
+	if o = x.sweep(t, repos, v, true)[0]; len(o.New) != 0 {
 		t.Errorf("delivered again: %v", where(o.New))
 	}
 }
@@ -388,7 +384,7 @@ func TestSweepRepeatedRepository(t *testing.T) {
 	upper := a
 	upper.FullName = "ACME/a"
 	outs := x.sweep(t, []Repo{a, b, a, upper}, nil, true)
-	var got []report.Finding
+	var got []finding.Finding
 	var names []string
 	for _, o := range outs {
 		names = append(names, o.Repo.FullName)

@@ -5,7 +5,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/keysweep/keysweep/report"
+	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/scanner"
 	"github.com/keysweep/keysweep/scanner/gitsrc"
 )
@@ -18,9 +18,9 @@ import (
 // more than once). It returns the findings rebuilt with their secrets, and
 // those it could not rebuild: their object is gone, or no longer holds a
 // secret with that fingerprint.
-func reread(ctx context.Context, dir string, det scanner.Detector, fps *report.Fingerprinter, fs []report.Finding) (found []scanner.Finding, lost []report.Finding, err error) {
+func reread(ctx context.Context, dir string, det scanner.Detector, fps *finding.Fingerprinter, fs []finding.Finding) (found []finding.Finding, lost []finding.Finding, err error) {
 	var ids []string
-	byID := make(map[string][]report.Finding)
+	byID := make(map[string][]finding.Finding)
 	for _, f := range fs {
 		id := f.Blob
 		if f.Source != "" {
@@ -78,7 +78,7 @@ func reread(ctx context.Context, dir string, det scanner.Detector, fps *report.F
 
 // findAgain scans data, the content f was found in, and rebuilds f with
 // the secret of the match that has f's fingerprint.
-func findAgain(det scanner.Detector, fps *report.Fingerprinter, f report.Finding, data []byte) (scanner.Finding, bool) {
+func findAgain(det scanner.Detector, fps *finding.Fingerprinter, f finding.Finding, data []byte) (finding.Finding, bool) {
 	ms, _ := det.ScanCoverage(f.Path, data)
 	best := -1
 	for i, m := range ms {
@@ -94,31 +94,10 @@ func findAgain(det scanner.Detector, fps *report.Fingerprinter, f report.Finding
 		}
 	}
 	if best < 0 {
-		return scanner.Finding{}, false
+		return finding.Finding{}, false
 	}
 	m := ms[best]
-	sf := scanner.Finding{
-		RuleID:       f.RuleID,
-		Description:  f.Description,
-		Secret:       m.Secret,
-		Commit:       f.Commit,
-		Path:         f.Path,
-		Line:         f.Line,
-		Column:       f.Column,
-		Author:       f.Author,
-		Email:        f.Email,
-		Date:         f.Date,
-		BlobID:       f.Blob,
-		KeyID:        m.KeyID,
-		SessionToken: m.SessionToken,
-		Canary:       f.Canary,
-		Decoded:      f.Decoded,
-		Source:       f.Source,
-		Verification: f.Verification,
-		Remediation:  f.Remediation,
-	}
-	if f.AccountID != nil {
-		sf.AccountID = *f.AccountID
-	}
-	return sf, true
+	g := f
+	g.Secret, g.KeyID, g.SessionToken = m.Secret, m.KeyID, m.SessionToken
+	return g, true
 }

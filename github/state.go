@@ -15,7 +15,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
-	"github.com/keysweep/keysweep/report"
+	"github.com/keysweep/keysweep/finding"
 )
 
 // State is what earlier sweeps did, in an embedded database (bbolt) whose
@@ -30,8 +30,8 @@ import (
 //
 //	repos     owner/name -> RepoState as JSON (tips, time of the sweep)
 //	blobs     owner/name -> one byte of id size, then the sorted binary ids
-//	findings  owner/name NUL fingerprint NUL path -> report.Finding as JSON, redacted
-//	pending   owner/name NUL fingerprint NUL path -> report.Finding as JSON, redacted
+//	findings  owner/name NUL fingerprint NUL path -> finding.Finding as JSON, redacted
+//	pending   owner/name NUL fingerprint NUL path -> finding.Finding as JSON, redacted
 //
 // A finding is put in pending by the transaction that adds it to findings
 // (Save), and taken out by Delivered once the report is written and the
@@ -151,7 +151,7 @@ func (s *State) Load(name string) (*RepoState, error) {
 // its tips now, the blobs just scanned added to those before, and the
 // findings (built for output, so redacted) added to those known and to
 // those pending until Delivered.
-func (s *State) Save(name string, tips map[string]string, blobs []string, found []report.Finding) error {
+func (s *State) Save(name string, tips map[string]string, blobs []string, found []finding.Finding) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		v, err := json.Marshal(RepoState{Tips: tips, Swept: time.Now().UTC()})
 		if err != nil {
@@ -192,14 +192,14 @@ func (s *State) Save(name string, tips map[string]string, blobs []string, found 
 
 // Pending returns the findings of the repository that a sweep recorded
 // and no sweep has delivered yet.
-func (s *State) Pending(repo string) ([]report.Finding, error) {
+func (s *State) Pending(repo string) ([]finding.Finding, error) {
 	return s.list(pendingBucket, repo)
 }
 
 // Delivered records that the findings reached every output: they are no
 // longer pending. Each is found by its Repository, Fingerprint and Path;
 // one transaction clears them all.
-func (s *State) Delivered(fs []report.Finding) error {
+func (s *State) Delivered(fs []finding.Finding) error {
 	if len(fs) == 0 {
 		return nil
 	}
@@ -234,18 +234,18 @@ func (s *State) Known(repo, fingerprint, path string) (bool, error) {
 }
 
 // Findings returns every finding recorded for the repository.
-func (s *State) Findings(repo string) ([]report.Finding, error) {
+func (s *State) Findings(repo string) ([]finding.Finding, error) {
 	return s.list(findingsBucket, repo)
 }
 
 // list returns the findings of the repository in bucket.
-func (s *State) list(bucket []byte, repo string) ([]report.Finding, error) {
-	var out []report.Finding
+func (s *State) list(bucket []byte, repo string) ([]finding.Finding, error) {
+	var out []finding.Finding
 	prefix := []byte(repo + "\x00")
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucket).Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			var f report.Finding
+			var f finding.Finding
 			if err := json.Unmarshal(v, &f); err != nil {
 				return fmt.Errorf("finding %q: %w", k, err)
 			}

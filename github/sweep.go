@@ -10,9 +10,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/report"
 	"github.com/keysweep/keysweep/scanner"
-	"github.com/keysweep/keysweep/verify"
 )
 
 // Sweep sweeps repositories: mirror, scan what is new, remember it.
@@ -26,28 +26,31 @@ type Sweep struct {
 	// NoRedact shows the secrets of new findings in clear in the output
 	// (never in the state).
 	NoRedact bool
-	// Scan scans the mirror at dir beyond the commits in since, leaving
-	// out the blobs seen says were scanned.
-	Scan func(ctx context.Context, dir string, since []string, seen func(id string) bool) (*scanner.Result, error)
-	// Filter drops suppressed findings (configuration, ignores) of the
-	// repository named (owner/name). It is called from several
-	// repositories' goroutines at once.
-	Filter func(repo string, fs []scanner.Finding) []scanner.Finding
-	// Verify, if set, verifies new findings (AWS keys) in place. It is
-	// called from several repositories' goroutines at once.
-	Verify func(ctx context.Context, fs []scanner.Finding)
-	// Detector is the detector Scan uses. With it, a finding that an
-	// earlier sweep recorded but did not deliver has its secret found
-	// again in the mirror when it is delivered, to be verified (Verify)
-	// or shown (NoRedact): the state holds no secret.
-	Detector scanner.Detector
+	// Detector scans each mirror beyond the commits an earlier sweep
+	// scanned, PerRepo blobs at once, skipping those over MaxBlobSize. A
+	// finding an earlier sweep recorded but did not deliver has its secret
+	// found again with it when it is delivered, to be verified or shown
+	// (NoRedact): the state holds no secret.
+	Detector    scanner.Detector
+	PerRepo     int
+	MaxBlobSize int64
+	// Filter, if set, drops suppressed findings of a repository.
+	Filter Suppressor
+	// Verifier, if set, verifies new findings (AWS keys) in place.
+	Verifier Verifier
 	// Log receives a line per repository swept.
 	Log io.Writer
-	// Progress, if set, is told when a repository starts (done repositories
-	// so far, and the one starting) and when all are done (current "").
-	Progress func(done, total int, current string)
+	// Progress, if set, is told as each repository starts.
+	Progress Progress
 
-	fps report.Fingerprinter
+	fps finding.Fingerprinter
+}
+
+// Suppressor drops the suppressed findings of the repository named
+// (owner/name). It is called from several repositories' goroutines at
+// once.
+type Suppressor interface {
+	Filter(repo string, fs []finding.Finding) []finding.Finding
 }
 
 // Outcome is what sweeping one repository gave.
@@ -58,7 +61,7 @@ type Outcome struct {
 	// deliver (it was killed, or an output failed, before
 	// State.Delivered). Once every output has them, the caller passes
 	// them to State.Delivered.
-	New []report.Finding
+	New []finding.Finding
 	// Redelivered counts the findings of New that an earlier sweep
 	// recorded. Unread counts those of them whose secret could not be
 	// found again in the mirror when it was needed: they are delivered as
@@ -68,7 +71,7 @@ type Outcome struct {
 	rereadErr error
 	// Known are the findings earlier sweeps recorded and delivered
 	// (redacted).
-	Known []report.Finding
+	Known []finding.Finding
 	Stats scanner.Stats
 	// Unchanged is set when no ref moved since the last sweep.
 	Unchanged bool
@@ -102,7 +105,7 @@ func (s *Sweep) Run(ctx context.Context, repos []Repo) []Outcome {
 			defer func() { <-sem }()
 			if s.Progress != nil {
 				logMu.Lock()
-				s.Progress(int(done.Load()), len(repos), r.FullName)
+				s.Progress.Sweeping(int(done.Load()), len(repos), r.FullName)
 				logMu.Unlock()
 			}
 			start := time.Now()
@@ -115,7 +118,7 @@ func (s *Sweep) Run(ctx context.Context, repos []Repo) []Outcome {
 	}
 	wg.Wait()
 	if s.Progress != nil {
-		s.Progress(len(repos), len(repos), "")
+		s.Progress.Sweeping(len(repos), len(repos), "")
 	}
 	return out
 }
@@ -195,7 +198,9 @@ func (s *Sweep) sweepOne(ctx context.Context, o *Outcome) {
 	if !s.Full {
 		since, seen = prev.Since(), prev.Seen
 	}
-	res, err := s.Scan(ctx, dir, since, seen)
+	// A swept repository's content is not trusted to mark its own secrets
+	// as harmless: the markers are kept, and Filter decides.
+	res, err := scanner.Since(ctx, dir, s.Detector, since, seen, scanner.Options{Workers: s.PerRepo, MaxBlobSize: s.MaxBlobSize, KeepMarked: true})
 	if err != nil {
 		o.Err = fmt.Errorf("scan: %w", err)
 		return
@@ -204,9 +209,9 @@ func (s *Sweep) sweepOne(ctx context.Context, o *Outcome) {
 	o.Unchanged = !s.Full && sameTips(prev.Tips, res.Tips) && res.Stats.Commits == 0
 	found := res.Findings
 	if s.Filter != nil {
-		found = s.Filter(name, found)
+		found = s.Filter.Filter(name, found)
 	}
-	var fresh []scanner.Finding
+	var fresh []finding.Finding
 	if err := s.fps.Warm(ctx, found); err != nil {
 		o.Err = err
 		return
@@ -216,7 +221,7 @@ func (s *Sweep) sweepOne(ctx context.Context, o *Outcome) {
 		if err == nil && !known {
 			// Recorded by a sweep from before fingerprints were hashed
 			// slowly: known all the same.
-			known, err = s.State.Known(name, report.LegacyFingerprint(f.RuleID, f.KeyID, f.Secret), f.Path)
+			known, err = s.State.Known(name, finding.LegacyFingerprint(f.RuleID, f.KeyID, f.Secret), f.Path)
 		}
 		if err != nil {
 			o.Err = err
@@ -265,16 +270,16 @@ func (s *Sweep) sweepOne(ctx context.Context, o *Outcome) {
 // A pending finding whose secret cannot be found again (its object is no
 // longer in the mirror, or no Detector is set) is delivered as recorded:
 // redacted, with the verification it had then, or, for an AWS key that
-// had none while Verify is set, an unknown one that says why.
-func (s *Sweep) deliverable(ctx context.Context, o *Outcome, dir string, fresh []scanner.Finding) ([]report.Finding, error) {
+// had none while Verifier is set, an unknown one that says why.
+func (s *Sweep) deliverable(ctx context.Context, o *Outcome, dir string, fresh []finding.Finding) ([]finding.Finding, error) {
 	name := o.Repo.FullName
 	pending, err := s.State.Pending(name)
 	if err != nil {
 		return nil, err
 	}
-	var again []scanner.Finding
+	var again []finding.Finding
 	unread := pending
-	if len(pending) > 0 && s.Detector != nil && (s.Verify != nil || s.NoRedact) {
+	if len(pending) > 0 && s.Detector != nil && (s.Verifier != nil || s.NoRedact) {
 		// A mirror that cannot be read fails no repository: its pending
 		// findings are delivered as recorded, and logOutcome says why.
 		again, unread, o.rereadErr = reread(ctx, dir, s.Detector, &s.fps, pending)
@@ -282,20 +287,24 @@ func (s *Sweep) deliverable(ctx context.Context, o *Outcome, dir string, fresh [
 			return nil, err
 		}
 	}
-	if s.Verify != nil {
+	if s.Verifier != nil {
 		for i := range again {
 			again[i].Verification, again[i].Remediation = nil, nil
 		}
 		if batch := append(fresh[:len(fresh):len(fresh)], again...); len(batch) > 0 {
-			s.Verify(ctx, batch)
+			s.Verifier.Process(ctx, batch)
 			fresh, again = batch[:len(fresh)], batch[len(fresh):]
 		}
 	}
-	stored := s.fps.Build(fresh, false)
-	o.New = s.fps.Build(append(fresh[:len(fresh):len(fresh)], again...), s.NoRedact)
+	batch := append(fresh[:len(fresh):len(fresh)], again...)
+	if err := s.fps.Fill(ctx, batch); err != nil {
+		return nil, err
+	}
+	stored := finding.Redacted(batch[:len(fresh)], false)
+	o.New = finding.Redacted(batch, s.NoRedact)
 	for _, f := range unread {
-		if s.Verify != nil && f.Verification == nil && f.KeyID != "" {
-			f.Verification = &verify.Result{Status: verify.StatusUnknown, Error: "not verified: the secret was not found again in the mirror"}
+		if s.Verifier != nil && f.Verification == nil && f.KeyID != "" {
+			f.Verification = &finding.Verification{Status: finding.StatusUnknown, Error: "not verified: the secret was not found again in the mirror"}
 		}
 		o.New = append(o.New, f)
 	}
@@ -306,7 +315,7 @@ func (s *Sweep) deliverable(ctx context.Context, o *Outcome, dir string, fresh [
 		o.New[i].Repository = name
 	}
 	o.Redelivered = len(pending)
-	if s.Verify != nil || s.NoRedact {
+	if s.Verifier != nil || s.NoRedact {
 		o.Unread = len(unread)
 	}
 	return stored, nil

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"github.com/keysweep/keysweep/finding"
+
 	"strings"
 	"unicode/utf8"
 )
@@ -110,7 +112,7 @@ func escapeJSON(doc []byte) []byte {
 
 // escapeFinding returns f with every text field escaped, for the formats
 // people read on a terminal.
-func escapeFinding(f Finding) Finding {
+func escapeFinding(f finding.Finding) finding.Finding {
 	for _, s := range []*string{&f.Repository, &f.RuleID, &f.Description, &f.Secret, &f.Commit, &f.Path,
 		&f.Author, &f.Email, &f.Date, &f.Fingerprint, &f.Blob, &f.KeyID, &f.SessionToken, &f.Decoded} {
 		*s = Escape(*s)
@@ -134,4 +136,11 @@ func escapeFinding(f Finding) Finding {
 		f.Remediation = &e
 	}
 	return f
+}
+
+// OneLine makes an error one line of plain text: errors quote paths, refs
+// and answers that someone else chose, which must not reach the terminal
+// as control sequences.
+func OneLine(err error) string {
+	return Escape(strings.Join(strings.Fields(err.Error()), " "))
 }

@@ -9,8 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/keysweep/keysweep/scanner"
-	"github.com/keysweep/keysweep/verify"
+	"github.com/keysweep/keysweep/finding"
 )
 
 func TestEscape(t *testing.T) {
@@ -70,19 +69,19 @@ func hasUnsafe(s string) bool {
 // newline that would forge a line.
 const hostile = "\x1b[2J\x1b]8;;http://evil\a\n  Fingerprint: forged\u202e\u009b"
 
-func hostileFindings() []Finding { return findingsWith(hostile) }
+func hostileFindings() []finding.Finding { return findingsWith(hostile) }
 
 // findingsWith returns a finding with every field of content ending in h.
-func findingsWith(hostile string) []Finding {
+func findingsWith(hostile string) []finding.Finding {
 	account := "1234" + hostile
-	return []Finding{{
+	return []finding.Finding{{
 		Repository: "org/repo" + hostile, RuleID: "custom" + hostile, Description: "Custom rule" + hostile,
 		Secret: "ab*****" + hostile, Commit: strings.Repeat("a", 40) + hostile, Path: "dir/\x1b[2Jfile" + hostile,
 		Line: 3, Column: 4, Author: "Mallory" + hostile, Email: "m@example.com" + hostile, Date: "2024" + hostile,
 		Fingerprint: "custom:0123456789abcdef" + hostile, KeyID: "AKIA" + hostile, AccountID: &account,
 		Decoded: "base64" + hostile, TestPath: true,
-		Verification: &verify.Result{Status: "error" + hostile, Account: "1" + hostile, ARN: "arn" + hostile, Error: "denied" + hostile},
-		Remediation:  &verify.Remediation{Action: "plan" + hostile, Account: "1" + hostile, User: "u" + hostile, Note: "n" + hostile, Error: "e" + hostile},
+		Verification: &finding.Verification{Status: "error" + hostile, Account: "1" + hostile, ARN: "arn" + hostile, Error: "denied" + hostile},
+		Remediation:  &finding.Remediation{Action: "plan" + hostile, Account: "1" + hostile, User: "u" + hostile, Note: "n" + hostile, Error: "e" + hostile},
 	}}
 }
 
@@ -196,11 +195,11 @@ func TestJSONEscapesContent(t *testing.T) {
 			if !strings.Contains(out, `"path": "dir/\u001b[2J\u007f\u009b\u202efile"`) && !strings.Contains(out, `"path":"dir/\u001b[2J\u007f\u009b\u202efile"`) {
 				t.Errorf("path not escaped:\n%s", out)
 			}
-			back, err := Read(&buf)
+			back, err := finding.Read(&buf)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(fs, back, cmpopts.IgnoreUnexported(verify.Result{}, verify.Remediation{})); diff != "" {
+			if diff := cmp.Diff(fs, back, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("read back (-want +got):\n%s", diff)
 			}
 		})
@@ -210,7 +209,7 @@ func TestJSONEscapesContent(t *testing.T) {
 // Ordinary findings are written byte for byte as before.
 func TestTextOfOrdinaryFindings(t *testing.T) {
 	t.Parallel()
-	fs := []scanner.Finding{{RuleID: "github-token", Description: "GitHub token", Secret: "ghp_" + "R8kLm2Xq9TzW4vB7nC1pD6sF3gH5jK0aZ1yE",
+	fs := []finding.Finding{{RuleID: "github-token", Description: "GitHub token", Secret: "ghp_" + "R8kLm2Xq9TzW4vB7nC1pD6sF3gH5jK0aZ1yE",
 		Commit: strings.Repeat("b", 40), Path: "docs/café 日本 #1.md", Line: 1, Column: 2, Author: "Zoë Ünal", Email: "z@example.com", Date: "2024-01-01T00:00:00Z"}}
 	var buf bytes.Buffer
 	if err := Write(&buf, fs, Options{Format: "text"}); err != nil {
@@ -220,7 +219,7 @@ func TestTextOfOrdinaryFindings(t *testing.T) {
 		"  Secret:      ghp_*****\n" +
 		"  Location:    docs/café 日本 #1.md:1:2\n" +
 		"  Commit:      " + strings.Repeat("b", 40) + " 2024-01-01T00:00:00Z  Zoë Ünal <z@example.com>\n" +
-		"  Fingerprint: " + Fingerprint("github-token", "", fs[0].Secret) + "\n"
+		"  Fingerprint: " + finding.Fingerprint("github-token", "", fs[0].Secret) + "\n"
 	if diff := cmp.Diff(want, buf.String()); diff != "" {
 		t.Errorf("text (-want +got):\n%s", diff)
 	}

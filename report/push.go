@@ -1,6 +1,8 @@
 package report
 
 import (
+	"github.com/keysweep/keysweep/finding"
+
 	"fmt"
 	"io"
 	"strings"
@@ -28,7 +30,7 @@ type Refusal struct {
 // already redacted) to w. What comes from the pushed content is escaped:
 // git relays the message to the pusher's terminal, and whoever wrote the
 // commits need not be the one who pushes them.
-func WriteRefusal(w io.Writer, fs []Finding, r Refusal) error {
+func WriteRefusal(w io.Writer, fs []finding.Finding, r Refusal) error {
 	var b strings.Builder
 	total := len(fs) + r.Unbuilt
 	noun := "secrets"
@@ -60,7 +62,7 @@ func WriteRefusal(w io.Writer, fs []Finding, r Refusal) error {
 			}
 			b.WriteString("\n")
 		}
-		fmt.Fprintf(&b, "    location     %s:%d", Location(f), f.Line)
+		fmt.Fprintf(&b, "    location     %s:%d", f.Location(), f.Line)
 		if f.Decoded != "" {
 			fmt.Fprintf(&b, " (decoded from %s)", f.Decoded)
 		}

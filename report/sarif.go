@@ -1,6 +1,8 @@
 package report
 
 import (
+	"github.com/keysweep/keysweep/finding"
+
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -100,7 +102,7 @@ func ruleName(id string) string {
 	return b.String()
 }
 
-func writeSARIF(w io.Writer, fs []Finding, version string) error {
+func writeSARIF(w io.Writer, fs []finding.Finding, version string) error {
 	driver := sarifDriver{Name: "keysweep", InformationURI: "https://github.com/keysweep/keysweep", Rules: []sarifRule{}}
 	if version != "" && version != "dev" {
 		driver.Version = version
@@ -195,7 +197,7 @@ func sarifURI(p string) string {
 var csvHeader = []string{"rule_id", "description", "secret", "commit", "path", "line", "column", "author", "email", "date",
 	"fingerprint", "key_id", "account_id", "verification", "verified_arn", "remediation", "decoded", "test_path", "repository"}
 
-func writeCSV(w io.Writer, fs []Finding) error {
+func writeCSV(w io.Writer, fs []finding.Finding) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(csvHeader); err != nil {
 		return err

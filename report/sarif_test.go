@@ -12,18 +12,17 @@ import (
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 	"github.com/xeipuuv/gojsonschema"
 
-	"github.com/keysweep/keysweep/scanner"
-	"github.com/keysweep/keysweep/verify"
+	"github.com/keysweep/keysweep/finding"
 )
 
 // testFindings are findings of several rules, one with AWS details, one
 // at an awkward path, one from decoded text.
-func testFindings() []scanner.Finding {
-	return []scanner.Finding{
+func testFindings() []finding.Finding {
+	return []finding.Finding{
 		{RuleID: "aws-access-key", Description: "AWS access key id with its secret access key", Secret: "9dr/Wq+XyWX" + "9kM2Lp3QzR8vT0bN6cHjE4fUaGs1Q",
 			Commit: strings.Repeat("a", 40), Path: "deploy/prod.env", Line: 2, Column: 19, Author: "=HYPERLINK(\"x\")", Email: "a@example.com",
-			Date: "2024-01-01T00:00:00Z", KeyID: "AKIA" + "ZR3VQ7WXK2MDTE6B", AccountID: "656839605678",
-			Verification: &verify.Result{Status: verify.StatusVerified, Account: "656839605678", ARN: "arn:aws:iam::656839605678:user/ci"}},
+			Date: "2024-01-01T00:00:00Z", KeyID: "AKIA" + "ZR3VQ7WXK2MDTE6B", AccountID: ptr("656839605678"),
+			Verification: &finding.Verification{Status: finding.StatusVerified, Account: "656839605678", ARN: "arn:aws:iam::656839605678:user/ci"}},
 		{RuleID: "github-token", Description: "GitHub token", Secret: "ghp_" + "R8kLm2Xq9TzW4vB7nC1pD6sF3gH5jK0aZ1yE",
 			Path: "docs/a file #1 [draft].md", Line: 1, Column: 1},
 		{RuleID: "github-token", Description: "GitHub token", Secret: "ghp_" + "Q7jKl1Wp8SyV3uA6mB0oC5rE2fG4hJ9zY0xD",
@@ -87,7 +86,7 @@ func TestSARIFValidatesAgainstTheSchema(t *testing.T) {
 	}
 	// No secret, not even redacted, even with NoRedact.
 	for _, f := range testFindings() {
-		if strings.Contains(buf.String(), f.Secret) || strings.Contains(buf.String(), Redact(f.Secret)) {
+		if strings.Contains(buf.String(), f.Secret) || strings.Contains(buf.String(), finding.Redact(f.Secret)) {
 			t.Errorf("the SARIF log holds the secret of %s", f.RuleID)
 		}
 	}
@@ -122,3 +121,5 @@ func TestCSV(t *testing.T) {
 		t.Errorf("decoded = %q", rows[3][col["decoded"]])
 	}
 }
+
+func ptr(s string) *string { return &s }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/keysweep/keysweep/detectors"
 	"github.com/keysweep/keysweep/internal/gittest"
+	"github.com/keysweep/keysweep/scanner/gitsrc"
 )
 
 // stuckDetector never finishes a blob that holds "stuck": a detector
@@ -46,7 +47,7 @@ func TestScansStopWithTheirContext(t *testing.T) {
 			return err
 		},
 		"push": func(ctx context.Context, d Detector) error {
-			_, err := Push(ctx, r.Dir, d, []Update{{Old: zero, New: pushed, Ref: "refs/heads/x"}}, Options{})
+			_, err := Push(ctx, r.Dir, d, []gitsrc.Update{{Old: zero, New: pushed, Ref: "refs/heads/x"}}, Options{})
 			return err
 		},
 	} {

@@ -86,7 +86,7 @@ func Dir(ctx context.Context, root string, det Detector, opts Options) (*Result,
 		return a.Column < b.Column
 	})
 	sort.Strings(c.stats.Missing)
-	res := &Result{Findings: c.findings, Stats: c.stats}
+	res := &Result{Findings: findingsOf(c.findings), Stats: c.stats}
 	res.Stats.Duration = time.Since(start)
 	if n := len(res.Stats.Missing); n > 0 && !opts.AllowMissing {
 		return res, fmt.Errorf("%w: %d files could not be read (permissions?); rerun with --allow-missing to scan what is readable", ErrIncomplete, n)
@@ -102,7 +102,7 @@ func (c *collector) addMissing(p string) {
 
 // readFiles scans the files sent on paths.
 func (c *collector) readFiles(ctx context.Context, root string, isDir bool, paths <-chan string, det Detector) error {
-	var local []Finding
+	var local []found
 	var st Stats
 	for p := range paths {
 		if err := ctx.Err(); err != nil {
@@ -128,7 +128,9 @@ func (c *collector) readFiles(ctx context.Context, root string, isDir bool, path
 		if err != nil {
 			return err
 		}
-		local = append(local, fs...)
+		for _, f := range fs {
+			local = append(local, found{Finding: f})
+		}
 		if c.opts.Progress != nil {
 			c.opts.Progress(c.blobs.Add(1), c.bytes.Add(int64(len(data))))
 		}

@@ -12,58 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/keysweep/keysweep/detectors"
-	"github.com/keysweep/keysweep/verify"
-)
-
-// Finding is a secret and where it was introduced.
-type Finding struct {
-	RuleID      string
-	Description string
-	// Secret is the raw value; report redacts it unless asked not to.
-	Secret string
-	Commit string
-	Path   string
-	// Line and Column are 1-based; Column counts characters (code points).
-	Line, Column int
-	Author       string
-	Email        string
-	// Date is the author date of Commit, RFC 3339.
-	Date   string
-	BlobID string
-
-	// KeyID and AccountID are set for AWS findings; AccountID is decoded
-	// offline from the key id and is empty for keys that carry none.
-	KeyID        string
-	AccountID    string
-	SessionToken string
-	// Canary marks a key of a canary-token account: never send it to AWS.
-	Canary bool
-	// Decoded says how the secret was decoded ("base64", "hex",
-	// "percent", chained with "+"), when it was found inside encoded text.
-	Decoded string
-	// Source says where outside a file the secret was found: "" for a
-	// file's content, SourceCommitMessage or SourceTagMessage (Path is
-	// then empty and Line counts lines of the message).
-	Source string
-	// Marked is set, when Options.KeepMarked, for a secret whose line
-	// carries AllowMarker.
-	Marked bool
-	// ShallowBoundary marks a finding at a commit where a shallow clone's
-	// history stops: the secret may have been introduced earlier, in
-	// history the clone lacks.
-	ShallowBoundary bool
-	// Verification and Remediation are filled in after the scan, for AWS
-	// findings, when the user asks for them.
-	Verification *verify.Result
-	Remediation  *verify.Remediation
-
-	seq int64 // order in the walk: lower is older
-}
-
-// Sources of findings that are not in a file.
-const (
-	SourceCommitMessage = "commit-message"
-	SourceTagMessage    = "tag-message"
+	"github.com/keysweep/keysweep/finding"
 )
 
 // Detector finds secrets in a blob's content, and says what it could not
@@ -82,8 +31,8 @@ const AllowMarker = "keysweep:allow"
 // looked up among its occurrences, found once. Matches marked with
 // AllowMarker are dropped and counted, or with keepMarked kept and
 // flagged.
-func findingsIn(ms []detectors.Match, data []byte, path string, keepMarked bool) (out []Finding, allowed int) {
-	out = make([]Finding, 0, len(ms))
+func findingsIn(ms []detectors.Match, data []byte, path string, keepMarked bool) (out []finding.Finding, allowed int) {
+	out = make([]finding.Finding, 0, len(ms))
 	loc := locator{data: data, line: 1}
 	for _, m := range ms {
 		line, col := loc.at(m.Start)
@@ -92,7 +41,7 @@ func findingsIn(ms []detectors.Match, data []byte, path string, keepMarked bool)
 			allowed++
 			continue
 		}
-		f := Finding{
+		f := finding.Finding{
 			RuleID:       m.RuleID,
 			Description:  m.Description,
 			Secret:       m.Secret,
@@ -105,8 +54,8 @@ func findingsIn(ms []detectors.Match, data []byte, path string, keepMarked bool)
 			Marked:       marked,
 		}
 		if f.KeyID != "" {
-			f.AccountID, _ = verify.AccountID(f.KeyID)
-			f.Canary = verify.IsCanary(f.AccountID)
+			account, _ := detectors.AccountID(f.KeyID)
+			f.AccountID, f.Canary = &account, detectors.IsCanary(account)
 		}
 		out = append(out, f)
 	}
@@ -202,7 +151,7 @@ func isBinary(data []byte) bool {
 // scanContent scans one blob or file's content for st: binary content is
 // counted and skipped (unless opts.ScanBinary), the rest counted, scanned
 // and located.
-func (st *Stats) scanContent(det Detector, opts Options, path string, data []byte) []Finding {
+func (st *Stats) scanContent(det Detector, opts Options, path string, data []byte) []finding.Finding {
 	if !opts.ScanBinary && isBinary(data) {
 		st.SkippedBinary++
 		return nil
@@ -226,9 +175,9 @@ func (st *Stats) scanContent(det Detector, opts Options, path string, data []byt
 // out, the user pressed Ctrl-C) is abandoned rather than waited for. Its
 // goroutine finishes on its own, into counts of its own, and its result
 // is dropped.
-func (st *Stats) scanBounded(ctx context.Context, det Detector, opts Options, path string, data []byte) ([]Finding, error) {
+func (st *Stats) scanBounded(ctx context.Context, det Detector, opts Options, path string, data []byte) ([]finding.Finding, error) {
 	type result struct {
-		fs []Finding
+		fs []finding.Finding
 		st Stats
 	}
 	r, err := bounded(ctx, func() result {

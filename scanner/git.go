@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/scanner/gitsrc"
 )
 
@@ -32,7 +33,7 @@ type Options struct {
 	// partial clone) instead of failing with ErrIncomplete.
 	AllowMissing bool
 	// KeepMarked keeps the secrets whose line carries AllowMarker, with
-	// Finding.Marked set, instead of dropping them: content someone else
+	// finding.Finding.Marked set, instead of dropping them: content someone else
 	// controls must not silence the scanner.
 	KeepMarked bool
 	// ScanBinary scans binary content too (a NUL in the first 8,000
@@ -73,7 +74,7 @@ type Stats struct {
 
 // Result is what a scan found.
 type Result struct {
-	Findings []Finding
+	Findings []finding.Finding
 	Stats    Stats
 	// Blobs lists the blobs an incremental scan (Push, Outgoing, Since)
 	// read or skipped, so that a later scan can leave them out.
@@ -87,6 +88,22 @@ type Result struct {
 type job struct {
 	gitsrc.Blob
 	seq int64
+}
+
+// found is a finding and its place in the walk, lower being older: the
+// order in which findings are deduplicated and reported.
+type found struct {
+	finding.Finding
+	seq int64
+}
+
+// findingsOf drops the walk order of fs.
+func findingsOf(fs []found) []finding.Finding {
+	out := make([]finding.Finding, len(fs))
+	for i := range fs {
+		out[i] = fs[i].Finding
+	}
+	return out
 }
 
 // Git scans the full history of every ref of the repository at path.
@@ -186,7 +203,7 @@ func scanBlobs(ctx context.Context, repo *gitsrc.Repo, det Detector, opts Option
 
 // finish completes a history scan's result: authors, order, what is
 // missing and how long it took.
-func finish(ctx context.Context, repo *gitsrc.Repo, st Stats, walk gitsrc.WalkStats, findings []Finding, start time.Time) (*Result, error) {
+func finish(ctx context.Context, repo *gitsrc.Repo, st Stats, walk gitsrc.WalkStats, findings []found, start time.Time) (*Result, error) {
 	if err := addAuthors(ctx, repo, findings); err != nil {
 		return nil, err
 	}
@@ -199,9 +216,12 @@ func finish(ctx context.Context, repo *gitsrc.Repo, st Stats, walk gitsrc.WalkSt
 		findings[i].ShallowBoundary = shallow[findings[i].Commit]
 	}
 	sortFindings(findings)
-	res := &Result{Findings: findings, Stats: st}
+	res := &Result{Findings: findingsOf(findings), Stats: st}
 	res.Stats.Commits = len(walk.Commits)
+	// Workers find missing objects in the order they happen to read
+	// them: sorted, the summary is the same from run to run.
 	res.Stats.Missing = append(walk.Missing, st.Missing...)
+	sort.Strings(res.Stats.Missing)
 	res.Stats.Duration = time.Since(start)
 	return res, nil
 }
@@ -210,7 +230,7 @@ func finish(ctx context.Context, repo *gitsrc.Repo, st Stats, walk gitsrc.WalkSt
 type collector struct {
 	opts     Options
 	mu       sync.Mutex
-	findings []Finding
+	findings []found
 	stats    Stats
 	blobs    atomic.Int64
 	bytes    atomic.Int64
@@ -244,7 +264,7 @@ func (c *collector) work(ctx context.Context, repo *gitsrc.Repo, jobs <-chan job
 			_ = br.Close() // git was killed: its exit status says nothing new
 		}
 	}()
-	var local []Finding
+	var local []found
 	var st Stats
 	for j := range pending {
 		content, err := br.Next()
@@ -269,8 +289,8 @@ func (c *collector) work(ctx context.Context, repo *gitsrc.Repo, jobs <-chan job
 			return err
 		}
 		for _, f := range fs {
-			f.Commit, f.BlobID, f.seq = j.Commit, j.ID, j.seq
-			local = append(local, f)
+			f.Commit, f.Blob = j.Commit, j.ID
+			local = append(local, found{f, j.seq})
 		}
 		if c.opts.Progress != nil {
 			c.opts.Progress(c.blobs.Add(1), c.bytes.Add(int64(len(content.Data))))
@@ -336,17 +356,14 @@ func feed(ctx context.Context, br *gitsrc.BlobReader, jobs <-chan job, pending c
 	}
 }
 
-// identity is what makes two findings the same secret.
-func (f *Finding) identity() string { return f.RuleID + "\x00" + f.KeyID + "\x00" + f.Secret }
-
 // dedupe keeps one finding per (rule, secret, path): the one introduced
 // first in the walk.
-func dedupe(fs []Finding) []Finding {
+func dedupe(fs []found) []found {
 	sort.SliceStable(fs, func(i, j int) bool { return fs[i].seq < fs[j].seq })
 	seen := make(map[string]bool, len(fs))
 	out := fs[:0]
 	for _, f := range fs {
-		k := f.identity() + "\x00" + f.Path
+		k := f.Identity() + "\x00" + f.Path
 		if seen[k] {
 			continue
 		}
@@ -358,21 +375,21 @@ func dedupe(fs []Finding) []Finding {
 
 // expandOccurrences repeats each finding at every commit and path where
 // its blob appears.
-func expandOccurrences(ctx context.Context, repo *gitsrc.Repo, tips []gitsrc.Tip, fs []Finding) ([]Finding, error) {
+func expandOccurrences(ctx context.Context, repo *gitsrc.Repo, tips []gitsrc.Tip, fs []found) ([]found, error) {
 	blobs := make(map[string]bool)
 	for _, f := range fs {
 		if f.Commit != "" {
-			blobs[f.BlobID] = true
+			blobs[f.Blob] = true
 		}
 	}
 	occ, err := repo.Occurrences(ctx, tips, blobs)
 	if err != nil {
 		return nil, err
 	}
-	var out []Finding
+	var out []found
 	for _, f := range fs {
 		out = append(out, f)
-		for _, o := range occ[f.BlobID] {
+		for _, o := range occ[f.Blob] {
 			if o.Commit == f.Commit && o.Path == f.Path {
 				continue
 			}
@@ -385,7 +402,7 @@ func expandOccurrences(ctx context.Context, repo *gitsrc.Repo, tips []gitsrc.Tip
 }
 
 // addAuthors fills in who made each finding's commit, and when.
-func addAuthors(ctx context.Context, repo *gitsrc.Repo, fs []Finding) error {
+func addAuthors(ctx context.Context, repo *gitsrc.Repo, fs []found) error {
 	seen := make(map[string]bool)
 	var ids []string
 	for _, f := range fs {
@@ -407,7 +424,7 @@ func addAuthors(ctx context.Context, repo *gitsrc.Repo, fs []Finding) error {
 }
 
 // sortFindings orders findings by when they were introduced, then by place.
-func sortFindings(fs []Finding) {
+func sortFindings(fs []found) {
 	sort.SliceStable(fs, func(i, j int) bool {
 		a, b := &fs[i], &fs[j]
 		if a.seq != b.seq {

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/keysweep/keysweep/detectors"
+	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/internal/gittest"
 )
 
@@ -30,7 +31,7 @@ type loc struct {
 	Column int
 }
 
-func locs(fs []Finding) []loc {
+func locs(fs []finding.Finding) []loc {
 	var out []loc
 	for _, f := range fs {
 		out = append(out, loc{f.RuleID, f.Commit, f.Path, f.Line, f.Column})
@@ -273,8 +274,8 @@ func TestGitAuthorAndAccount(t *testing.T) {
 	if f.Author != "Alice Example" || f.Email != "alice@example.com" || !strings.HasPrefix(f.Date, "2024-01-01T00:") {
 		t.Errorf("author = %q <%s> %s", f.Author, f.Email, f.Date)
 	}
-	if f.KeyID != keyID || f.AccountID == "" || f.Secret != secret {
-		t.Errorf("key %q account %q secret %q", f.KeyID, f.AccountID, f.Secret)
+	if f.KeyID != keyID || f.Account() == "" || f.Secret != secret {
+		t.Errorf("key %q account %q secret %q", f.KeyID, f.Account(), f.Secret)
 	}
 }
 

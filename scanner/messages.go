@@ -4,14 +4,15 @@ import (
 	"bytes"
 	"context"
 
+	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/scanner/gitsrc"
 )
 
 // scanMessages scans the messages of commits and of the annotated tags
 // tags, and counts them in st. A finding in a message has Source set, no
 // path, and its line counted from the message's first line.
-func scanMessages(ctx context.Context, repo *gitsrc.Repo, det Detector, opts Options, commits []string, tags []gitsrc.Object, st *Stats) ([]Finding, error) {
-	var out []Finding
+func scanMessages(ctx context.Context, repo *gitsrc.Repo, det Detector, opts Options, commits []string, tags []gitsrc.Object, st *Stats) ([]finding.Finding, error) {
+	var out []found
 	scan := func(o gitsrc.Object, source string) error {
 		msg := Message(o.Data)
 		if len(msg) == 0 {
@@ -27,7 +28,7 @@ func scanMessages(ctx context.Context, repo *gitsrc.Repo, det Detector, opts Opt
 		st.Bytes -= int64(len(msg))
 		for _, f := range fs {
 			f.Commit, f.Source = o.ID, source
-			out = append(out, f)
+			out = append(out, found{Finding: f})
 		}
 		return nil
 	}
@@ -35,20 +36,20 @@ func scanMessages(ctx context.Context, repo *gitsrc.Repo, det Detector, opts Opt
 		if o.Type != "commit" {
 			return nil
 		}
-		return scan(o, SourceCommitMessage)
+		return scan(o, finding.SourceCommitMessage)
 	})
 	if err != nil {
 		return nil, err
 	}
 	for _, t := range tags {
-		if err := scan(t, SourceTagMessage); err != nil {
+		if err := scan(t, finding.SourceTagMessage); err != nil {
 			return nil, err
 		}
 	}
 	if err := addAuthors(ctx, repo, out); err != nil {
 		return nil, err
 	}
-	return out, nil
+	return findingsOf(out), nil
 }
 
 // Message returns the message of a raw commit or tag object: what follows

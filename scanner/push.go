@@ -1,83 +1,12 @@
 package scanner
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
-	"strings"
 	"time"
 
 	"github.com/keysweep/keysweep/scanner/gitsrc"
 )
-
-// Update is one ref a push changes, as git hands it to a pre-receive
-// hook: "<old> <new> <ref>". An all-zero id is a ref that does not exist
-// (a new ref's old id, a deleted ref's new id).
-type Update struct {
-	Old, New, Ref string
-}
-
-// Deletes reports whether the update deletes its ref.
-func (u Update) Deletes() bool { return isZeroID(u.New) }
-
-func isZeroID(id string) bool { return strings.Trim(id, "0") == "" }
-
-// ParseUpdates reads the ref updates of a push from a pre-receive hook's
-// standard input.
-func ParseUpdates(r io.Reader) ([]Update, error) {
-	var updates []Update
-	err := readHookLines(r, "ref update", "<old-id> <new-id> <ref>", 3, func(f []string) bool {
-		if !isObjectID(f[0]) || !isObjectID(f[1]) || len(f[0]) != len(f[1]) || f[2] == "" {
-			return false
-		}
-		updates = append(updates, Update{Old: f[0], New: f[1], Ref: f[2]})
-		return true
-	})
-	return updates, err
-}
-
-// readHookLines reads the lines git writes to a hook's standard input,
-// each of n space-separated fields (the last one taking the rest), and
-// hands them to take, which says whether the line is well formed.
-func readHookLines(r io.Reader, what, shape string, n int, take func([]string) bool) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	for i := 1; sc.Scan(); i++ {
-		line := strings.TrimSuffix(sc.Text(), "\r")
-		if line == "" {
-			continue
-		}
-		if f := strings.SplitN(line, " ", n); len(f) != n || !take(f) {
-			return fmt.Errorf("%s line %d: want %q, got %q", what, i, shape, truncate(line, 100))
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("read %ss: %w", what, err)
-	}
-	return nil
-}
-
-// isObjectID reports whether s is a full SHA-1 or SHA-256 object id.
-func isObjectID(s string) bool {
-	if len(s) != 40 && len(s) != 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
-}
 
 // Push scans what a push adds to the repository at path: the commits
 // reachable from the updates' new ids and from no ref the repository has
@@ -93,7 +22,7 @@ func truncate(s string, n int) string {
 // fork network shares its stores; such objects are scanned when a later
 // push makes them reachable. Each secret is reported once per (rule,
 // secret, path), at the pushed commit that introduced it.
-func Push(ctx context.Context, path string, det Detector, updates []Update, opts Options) (*Result, error) {
+func Push(ctx context.Context, path string, det Detector, updates []gitsrc.Update, opts Options) (*Result, error) {
 	start := time.Now()
 	opts = opts.withDefaults()
 	var tips []gitsrc.Tip
@@ -167,7 +96,7 @@ func scanAdded(ctx context.Context, repo *gitsrc.Repo, det Detector, tips []gits
 		}
 	}
 	var st Stats
-	var findings []Finding
+	var findings []found
 	if len(blobs) > 0 {
 		opts.Workers = min(opts.Workers, len(blobs))
 		c, err := scanBlobs(ctx, repo, det, opts, func(ctx context.Context, emit func(gitsrc.Blob) error) error {
@@ -197,40 +126,20 @@ func scanAdded(ctx context.Context, repo *gitsrc.Repo, det Detector, tips []gits
 	return res, nil
 }
 
-// PushRef is one ref a local push sends, as git hands it to a pre-push
-// hook: "<local ref> <local id> <remote ref> <remote id>".
-type PushRef struct {
-	LocalRef, LocalID, RemoteRef, RemoteID string
-}
-
-// ParsePushRefs reads the refs of a push from a pre-push hook's standard
-// input.
-func ParsePushRefs(r io.Reader) ([]PushRef, error) {
-	var refs []PushRef
-	err := readHookLines(r, "pushed ref", "<local-ref> <local-id> <remote-ref> <remote-id>", 4, func(f []string) bool {
-		if !isObjectID(f[1]) || !isObjectID(f[3]) {
-			return false
-		}
-		refs = append(refs, PushRef{LocalRef: f[0], LocalID: f[1], RemoteRef: f[2], RemoteID: f[3]})
-		return true
-	})
-	return refs, err
-}
-
 // Outgoing scans what a push from the repository at path adds to remote:
 // the commits reachable from the pushed ids and neither from the remote's
 // tracking refs nor from the ids the remote's refs have now (those the
 // repository knows). remote is the name or URL git gives a pre-push hook.
-func Outgoing(ctx context.Context, path string, det Detector, remote string, refs []PushRef, opts Options) (*Result, error) {
+func Outgoing(ctx context.Context, path string, det Detector, remote string, refs []gitsrc.PushRef, opts Options) (*Result, error) {
 	start := time.Now()
 	opts = opts.withDefaults()
 	var tips []gitsrc.Tip
 	var theirs []string
 	for _, r := range refs {
-		if !isZeroID(r.LocalID) {
+		if !gitsrc.IsZeroID(r.LocalID) {
 			tips = append(tips, gitsrc.Tip{Ref: r.RemoteRef, ID: r.LocalID})
 		}
-		if !isZeroID(r.RemoteID) {
+		if !gitsrc.IsZeroID(r.RemoteID) {
 			theirs = append(theirs, r.RemoteID)
 		}
 	}

@@ -68,7 +68,7 @@ func Staged(ctx context.Context, path string, det Detector, opts Options) (*Resu
 			// Reported when the staged change adds the finding's line, or
 			// adds the secret itself (an AWS secret lines below its id).
 			if addsLine(f.Added, x.Line, x.Line+strings.Count(x.Secret, "\n")) || strings.Contains(added, x.Secret) {
-				x.BlobID = f.Blob
+				x.Blob = f.Blob
 				res.Findings = append(res.Findings, x)
 			}
 		}

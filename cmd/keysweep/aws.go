@@ -4,16 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/spf13/pflag"
 
-	"github.com/keysweep/keysweep/detectors"
-	"github.com/keysweep/keysweep/scanner"
-	"github.com/keysweep/keysweep/verify"
+	"github.com/keysweep/keysweep/aws"
 )
 
 // awsOptions are the flags that verify found AWS keys and act on them.
@@ -47,18 +42,10 @@ func (o *remediationOptions) bind(f *pflag.FlagSet) {
 	f.StringVar(&o.auditLog, "audit-log", "", "append every remediation step to `FILE`, as JSON lines (default $XDG_STATE_HOME/keysweep/audit.jsonl)")
 }
 
-// awsRun is what verification and remediation need, prepared before the
-// scan so that a bad AWS set-up fails before any work is done.
-type awsRun struct {
-	verifier   *verify.Verifier
-	workers    int
-	remediator *verify.Remediator
-	audit      *verify.AuditLog
-	deactivate bool
-}
-
-// prepare returns nil when neither verification nor remediation is asked.
-func (o *awsOptions) prepare(ctx context.Context, s *streams) (*awsRun, error) {
+// open returns the AWS session of a scan, or nil when neither
+// verification nor remediation is asked. It is opened before the scan so
+// that a bad AWS set-up fails before any work is done.
+func (o *awsOptions) open(ctx context.Context, s *streams) (*aws.Session, error) {
 	// Checked whether or not it is used: a bad value is a mistake either way.
 	if o.verifyWorkers < 1 {
 		return nil, fmt.Errorf("--verify-workers must be at least 1, got %d", o.verifyWorkers)
@@ -76,207 +63,26 @@ func (o *awsOptions) prepare(ctx context.Context, s *streams) (*awsRun, error) {
 	if o.verifyTimeout <= 0 {
 		return nil, fmt.Errorf("--verify-timeout must be positive, got %s", o.verifyTimeout)
 	}
-	cfg, err := verify.LoadConfig(ctx, s.awsOpts...)
-	if err != nil {
-		return nil, err
-	}
-	a := &awsRun{verifier: verify.NewVerifier(cfg, o.verifyTimeout), workers: o.verifyWorkers, deactivate: o.deactivate}
-	if len(o.ownAccounts) > 0 {
-		a.remediator, a.audit, err = o.remediationOptions.newRemediator(cfg, o.deactivate, o.verifyTimeout)
-		if err != nil {
-			return nil, err
-		}
-	}
-	return a, nil
-}
-
-func (o *remediationOptions) newRemediator(cfg aws.Config, deactivate bool, timeout time.Duration) (*verify.Remediator, *verify.AuditLog, error) {
-	accounts, err := verify.ParseAccounts(o.ownAccounts)
-	if err != nil {
-		return nil, nil, fmt.Errorf("--own-accounts: %w", err)
-	}
-	if len(accounts) == 0 {
-		return nil, nil, errors.New("--own-accounts is empty")
-	}
-	path := o.auditLog
-	if path == "" {
-		if path, err = verify.DefaultAuditLogPath(); err != nil {
-			return nil, nil, err
-		}
-	}
-	audit, err := verify.OpenAuditLog(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	r, err := verify.NewRemediator(cfg, verify.RemediateOptions{
-		OwnAccounts: accounts,
-		RoleName:    o.roleName,
-		Deactivate:  deactivate,
-		Timeout:     3 * timeout,
-		Audit:       audit,
+	return o.remediationOptions.open(ctx, s, aws.Options{
+		Workers: o.verifyWorkers, Timeout: o.verifyTimeout, RemediationTimeout: 3 * o.verifyTimeout, Deactivate: o.deactivate,
 	})
-	if err != nil {
-		audit.Close()
-		return nil, nil, fmt.Errorf("--role-name: %w", err)
-	}
-	return r, audit, nil
 }
 
-func (a *awsRun) close() {
-	if a != nil && a.audit != nil {
-		a.audit.Close()
-	}
-}
-
-// process verifies the AWS findings and, with own accounts, remediates.
-func (a *awsRun) process(ctx context.Context, fs []scanner.Finding) {
-	var idx []int
-	var keys []verify.Key
-	for i, f := range fs {
-		if f.RuleID == detectors.AWSKeyRule {
-			idx = append(idx, i)
-			keys = append(keys, verify.Key{ID: f.KeyID, Secret: f.Secret, SessionToken: f.SessionToken})
+// open opens an AWS session with opts and these flags.
+func (o *remediationOptions) open(ctx context.Context, s *streams, opts aws.Options) (*aws.Session, error) {
+	if len(o.ownAccounts) > 0 {
+		accounts, err := aws.ParseAccounts(o.ownAccounts)
+		if err != nil {
+			return nil, fmt.Errorf("--own-accounts: %w", err)
 		}
-	}
-	results := a.verifier.VerifyAll(ctx, keys, a.workers)
-	for j, i := range idx {
-		fs[i].Verification = &results[j]
-	}
-	// A key id found alone is not sent; it shares the result of the same
-	// key id verified through a pair elsewhere, or stays unknown.
-	best := map[string]*verify.Result{}
-	for i := range fs {
-		if v := fs[i].Verification; v != nil && rank(v) > rank(best[fs[i].KeyID]) {
-			best[fs[i].KeyID] = v
+		if len(accounts) == 0 {
+			return nil, errors.New("--own-accounts is empty")
 		}
-	}
-	for i, f := range fs {
-		if f.RuleID != detectors.AWSKeyIDRule {
-			continue
+		if err := aws.CheckRoleName(o.roleName); err != nil {
+			return nil, fmt.Errorf("--role-name: %w", err)
 		}
-		if v := best[f.KeyID]; v != nil && v.Status == verify.StatusVerified {
-			fs[i].Verification = v
-			continue
-		}
-		r := a.verifier.Verify(ctx, verify.Key{ID: f.KeyID})
-		fs[i].Verification = &r
-		if best[f.KeyID] == nil {
-			best[f.KeyID] = &r
-		}
+		opts.OwnAccounts = accounts
 	}
-	if a.remediator == nil {
-		return
-	}
-	for i, f := range fs {
-		if f.KeyID == "" {
-			continue
-		}
-		rem := a.remediator.Remediate(ctx, f.KeyID, best[f.KeyID])
-		fs[i].Remediation = &rem
-	}
-}
-
-// rank orders verification results by what they prove.
-func rank(v *verify.Result) int {
-	if v == nil {
-		return 0
-	}
-	switch v.Status {
-	case verify.StatusVerified:
-		return 4
-	case verify.StatusInvalid:
-		return 3
-	case verify.StatusCanary:
-		return 2
-	default:
-		return 1
-	}
-}
-
-// awsSummary counts distinct keys by verification status and remediation
-// action, for the summary on stderr.
-type awsSummary struct {
-	verification map[string]int
-	remediation  map[string]int
-	auditLog     string
-}
-
-func summarize(ids []string, vs []*verify.Result, rs []*verify.Remediation, audit *verify.AuditLog) awsSummary {
-	s := awsSummary{verification: map[string]int{}, remediation: map[string]int{}}
-	if audit != nil {
-		s.auditLog = audit.Path
-	}
-	best := map[string]*verify.Result{}
-	rem := map[string]*verify.Remediation{}
-	for i, id := range ids {
-		if id == "" {
-			continue
-		}
-		if _, ok := best[id]; !ok || rank(vs[i]) > rank(best[id]) {
-			best[id] = vs[i]
-		}
-		if rs[i] != nil {
-			rem[id] = rs[i]
-		}
-	}
-	for _, v := range best {
-		if v != nil {
-			s.verification[v.Status]++
-		}
-	}
-	for _, r := range rem {
-		s.remediation[r.Action]++
-	}
-	return s
-}
-
-func (s awsSummary) failed() int { return s.remediation[verify.ActionFailed] }
-
-// pending counts own live keys that are still active: planned, or left to
-// a person.
-func (s awsSummary) pending() int {
-	return s.remediation[verify.ActionWouldDeactivate] + s.remediation[verify.ActionManual]
-}
-
-func (s awsSummary) print(w io.Writer) {
-	line := func(label string, counts map[string]int, order []string) {
-		var parts []string
-		for _, k := range order {
-			if n := counts[k]; n > 0 {
-				parts = append(parts, fmt.Sprintf("%d %s", n, k))
-			}
-		}
-		if len(parts) == 0 {
-			parts = []string{"no AWS keys"}
-		}
-		fmt.Fprintf(w, "keysweep: %s: %s", label, strings.Join(parts, ", "))
-	}
-	if len(s.verification) > 0 {
-		line("AWS keys", s.verification, []string{verify.StatusVerified, verify.StatusInvalid, verify.StatusUnknown, verify.StatusCanary})
-		fmt.Fprintln(w)
-	}
-	if s.auditLog != "" {
-		line("remediation", s.remediation, []string{verify.ActionDeactivated, verify.ActionAlreadyInactive, verify.ActionWouldDeactivate,
-			verify.ActionManual, verify.ActionFailed, verify.ActionSkip})
-		fmt.Fprintf(w, "; audit log %s\n", s.auditLog)
-	}
-}
-
-// err is the error of a run in which a remediation step failed: the
-// results are written, but the run is not green.
-func (s awsSummary) err() error {
-	if n := s.failed(); n > 0 {
-		return fmt.Errorf("remediation failed for %d keys: see the report and the audit log %s", n, s.auditLog)
-	}
-	return nil
-}
-
-func (a *awsRun) summary(fs []scanner.Finding) awsSummary {
-	ids := make([]string, len(fs))
-	vs := make([]*verify.Result, len(fs))
-	rs := make([]*verify.Remediation, len(fs))
-	for i, f := range fs {
-		ids[i], vs[i], rs[i] = f.KeyID, f.Verification, f.Remediation
-	}
-	return summarize(ids, vs, rs, a.audit)
+	opts.RoleName, opts.AuditLog, opts.Load = o.roleName, o.auditLog, s.awsOpts
+	return aws.Open(ctx, opts)
 }

@@ -13,9 +13,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keysweep/keysweep/detectors"
 	"github.com/keysweep/keysweep/internal/awstest"
 	"github.com/keysweep/keysweep/internal/gittest"
-	"github.com/keysweep/keysweep/verify"
 )
 
 // These tests set the process environment (the SDK reads it), so they do
@@ -112,8 +112,8 @@ func newEstate(t *testing.T) *estate {
 	return e
 }
 
-// finding is what these tests read of a JSON finding.
-type finding struct {
+// jsonFinding is what these tests read of a JSON finding.
+type jsonFinding struct {
 	RuleID       string `json:"rule_id"`
 	Path         string `json:"path"`
 	Line         int    `json:"line"`
@@ -127,19 +127,19 @@ type finding struct {
 	} `json:"remediation"`
 }
 
-func parseFindingsList(t *testing.T, out string) []finding {
+func parseFindingsList(t *testing.T, out string) []jsonFinding {
 	t.Helper()
-	var fs []finding
+	var fs []jsonFinding
 	if err := json.Unmarshal([]byte(out), &fs); err != nil {
 		t.Fatalf("output is not a JSON array: %v\n%s", err, out)
 	}
 	return fs
 }
 
-func parseFindings(t *testing.T, out string) map[string]finding {
+func parseFindings(t *testing.T, out string) map[string]jsonFinding {
 	t.Helper()
 	fs := parseFindingsList(t, out)
-	byPath := map[string]finding{}
+	byPath := map[string]jsonFinding{}
 	for _, f := range fs {
 		byPath[f.Path] = f
 	}
@@ -332,7 +332,7 @@ func TestDeactivateCommand(t *testing.T) {
 	}
 }
 
-func actions(fs map[string]finding) map[string]string {
+func actions(fs map[string]jsonFinding) map[string]string {
 	out := map[string]string{}
 	for path, f := range fs {
 		if r := f.Remediation; r != nil {
@@ -425,7 +425,7 @@ func TestRemediateFromReport(t *testing.T) {
 		t.Errorf("dry run: %q", got)
 	}
 	for _, c := range e.s.Calls()[before:] {
-		if a, _ := verify.AccountID(c.KeyID); c.Action != "GetCallerIdentity" || c.KeyID == e.admin.KeyID || (a != ownAccount && a != secondAccount) {
+		if a, _ := detectors.AccountID(c.KeyID); c.Action != "GetCallerIdentity" || c.KeyID == e.admin.KeyID || (a != ownAccount && a != secondAccount) {
 			t.Errorf("the dry run called %s signed with %s", c.Action, c.KeyID)
 		}
 	}
@@ -771,7 +771,7 @@ func TestRemediateNeverTouchesAForeignAccount(t *testing.T) {
 	if code != exitClean {
 		t.Errorf("exit %d; stderr:\n%s", code, errOut)
 	}
-	byKey := map[string]finding{}
+	byKey := map[string]jsonFinding{}
 	for _, f := range parseFindingsList(t, out) {
 		byKey[f.KeyID] = f
 	}

@@ -15,8 +15,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/term"
 
+	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/internal/gittest"
-	"github.com/keysweep/keysweep/report"
 )
 
 // runProcess runs keysweep (this test binary) in dir with env added to
@@ -66,7 +66,7 @@ func TestEdgeConfigFromSubdirectory(t *testing.T) {
 	r.Commit("init")
 	// Edited in the work tree, not committed yet.
 	r.Write(".keysweep.toml", "[allowlist]\npaths = [\"fixtures/\"]\n")
-	r.Write(".keysweepignore", report.Fingerprint("github-token", "", tokB)+" revoked, kept as an example\n")
+	r.Write(".keysweepignore", finding.Fingerprint("github-token", "", tokB)+" revoked, kept as an example\n")
 	sub := filepath.Join(r.Dir, "src")
 
 	want := "not reported: 1 allowlisted, 1 ignored"
@@ -117,33 +117,6 @@ func TestEdgeDubiousOwnership(t *testing.T) {
 			oneLineError(t, errOut, "dubious ownership")
 			if !strings.HasSuffix(strings.TrimSpace(errOut), tc.fix) || strings.Contains(errOut, "not a git repository") {
 				t.Errorf("stderr %q should end with %q", errOut, tc.fix)
-			}
-		})
-	}
-}
-
-// TestEdgeHookCommand: how a hook calls keysweep.
-func TestEdgeHookCommand(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name, exe, onPath string
-		same              bool
-		want              string
-		warn              bool
-	}{
-		{"a binary under TMPDIR, not on PATH", "/tmp/ci/keysweep", "", false, "/tmp/ci/keysweep", false},
-		{"another keysweep on PATH", "/opt/keysweep/bin/keysweep", "/usr/local/bin/keysweep", false, "/opt/keysweep/bin/keysweep", false},
-		{"the same keysweep on PATH", "/opt/homebrew/Cellar/keysweep/0.1.0/bin/keysweep", "/opt/homebrew/bin/keysweep", true, "/opt/homebrew/bin/keysweep", false},
-		{"a path to quote", "/home/a b/keysweep", "", false, "'/home/a b/keysweep'", false},
-		{"go run, keysweep on PATH", "/tmp/go-build1234/b001/exe/keysweep", "/usr/local/bin/keysweep", false, "keysweep", false},
-		{"go run, no keysweep on PATH", "/tmp/go-build1234/b001/exe/keysweep", "", false, "keysweep", true},
-		{"a test binary", "/tmp/go-build1234/b001/keysweep.test", "", false, "keysweep", true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			got, warning := hookCommand(tc.exe, tc.onPath, tc.same)
-			if got != tc.want || (warning != "") != tc.warn {
-				t.Errorf("hookCommand = %q, warning %q; want %q, a warning: %v", got, warning, tc.want, tc.warn)
 			}
 		})
 	}

@@ -9,8 +9,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/internal/gittest"
-	"github.com/keysweep/keysweep/report"
 )
 
 // Tokens assembled at run time, so that this file holds none.
@@ -35,7 +35,7 @@ func paths(t *testing.T, out string) []string {
 func TestSuppression(t *testing.T) {
 	t.Parallel()
 	r := gittest.New(t)
-	fp := func(tok string) string { return report.Fingerprint("github-token", "", tok) }
+	fp := func(tok string) string { return finding.Fingerprint("github-token", "", tok) }
 	r.Write(".keysweep.toml", "[allowlist]\npaths = [\"fixtures/\"]\n")
 	r.Write(".keysweepignore", "# reviewed\n"+
 		fp(tokB)+" revoked in 2024, kept in the docs as an example\n"+

@@ -2,111 +2,42 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/keysweep/keysweep/config"
+	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/report"
 	"github.com/keysweep/keysweep/scanner"
 	"github.com/keysweep/keysweep/scanner/gitsrc"
 )
 
-// outputOptions are the flags every scanning command shares.
-type outputOptions struct {
-	format     string
-	reportFile string
-	noRedact   bool
-	noProgress bool
-}
-
-func (o *outputOptions) bind(cmd *cobra.Command) {
-	f := cmd.Flags()
-	f.StringVarP(&o.format, "format", "f", "text", "output format: "+strings.Join(report.Formats, ", "))
-	f.StringVar(&o.reportFile, "report", "", "write results to `FILE` instead of stdout (- for stdout)")
-	f.BoolVar(&o.noRedact, "no-redact", false, "show secrets in clear in the results")
-	f.BoolVar(&o.noProgress, "no-progress", false, "never show the progress bar")
-}
-
-func (o *outputOptions) validate() error {
-	if !report.ValidFormat(o.format) {
-		return fmt.Errorf("invalid --format %q (want one of %s)", o.format, strings.Join(report.Formats, ", "))
-	}
-	return checkReportPath(o.reportFile)
-}
-
 // scanOptions are the flags every scan shares.
 type scanOptions struct {
 	outputOptions
+	blobOptions
 	cfg          configOptions
 	aws          awsOptions
-	workers      int
-	maxBlobSize  string
 	allowMissing bool
 	ignoreInline bool
 }
 
 func (o *scanOptions) bindScan(cmd *cobra.Command, unit string) {
-	o.bind(cmd)
+	o.outputOptions.bind(cmd)
+	o.outputOptions.bindProgress(cmd)
 	f := cmd.Flags()
-	f.IntVar(&o.workers, "workers", 0, workersUsage(unit))
-	f.StringVar(&o.maxBlobSize, "max-blob-size", "25MiB", "skip "+unit+" larger than this `SIZE`")
+	o.blobOptions.bind(f, unit)
 	f.BoolVar(&o.allowMissing, "allow-missing", false, "scan what is present when some "+unit+" cannot be read (partial clones, permissions), listing them")
 	f.BoolVar(&o.ignoreInline, "ignore-inline-markers", false, "report secrets marked keysweep:allow too (an audit of what the markers hide)")
 	o.cfg.bind(f)
 	o.aws.bind(f)
-}
-
-// workersUsage is the help of --workers.
-func workersUsage(unit string) string {
-	return unit + " scanned at once; 0 means one per core (the default)"
-}
-
-// checkWorkers validates --workers: 0, the default, is one per core.
-func checkWorkers(n int) error {
-	if n < 0 {
-		return fmt.Errorf("--workers must be 0 (one per core) or more, got %d", n)
-	}
-	return nil
-}
-
-// parseMaxBlobSize reads --max-blob-size: a whole number of bytes with an
-// optional unit, decimal (KB, MB, GB, TB) or binary (KiB, MiB, GiB, TiB,
-// or K, M, G, T), in any case.
-func parseMaxBlobSize(s string) (int64, error) {
-	t := strings.ToLower(strings.TrimSpace(s))
-	mult := int64(1)
-	for _, u := range []struct {
-		suffix string
-		mult   int64
-	}{
-		{"tib", 1 << 40}, {"gib", 1 << 30}, {"mib", 1 << 20}, {"kib", 1 << 10},
-		{"tb", 1e12}, {"gb", 1e9}, {"mb", 1e6}, {"kb", 1e3},
-		{"t", 1 << 40}, {"g", 1 << 30}, {"m", 1 << 20}, {"k", 1 << 10}, {"b", 1},
-	} {
-		if strings.HasSuffix(t, u.suffix) {
-			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(t, 10, 64)
-	switch {
-	case strings.HasPrefix(t, "-") || err == nil && n == 0:
-		return 0, fmt.Errorf("--max-blob-size %q: invalid size: want more than 0 bytes, like 25MiB", s)
-	case errors.Is(err, strconv.ErrRange) || err == nil && n > math.MaxInt64/mult:
-		return 0, fmt.Errorf("--max-blob-size %q is too large: at most %dTiB", s, int64(math.MaxInt64>>40))
-	case err != nil:
-		return 0, fmt.Errorf("--max-blob-size %q: invalid size: want a whole number of bytes, with a unit or not (KB, MB, GB, TB, KiB, MiB, GiB, TiB), like 25MiB", s)
-	}
-	return n * mult, nil
 }
 
 // parseRange reads --range BASE..HEAD: the commits reachable from HEAD and
@@ -149,7 +80,7 @@ type scanRun struct {
 	unit string // what the summary counts: "blobs", "files"
 	// commits says whether the summary counts commits.
 	commits bool
-	read    repoFile
+	read    config.RepoFile
 	extra   func(*scanner.Options)
 	scan    source
 }
@@ -159,22 +90,19 @@ func (r scanRun) run(cmd *cobra.Command, s *streams) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
-	maxSize, err := parseMaxBlobSize(o.maxBlobSize)
+	maxSize, err := o.blobOptions.parse()
 	if err != nil {
 		return err
 	}
-	if err := checkWorkers(o.workers); err != nil {
-		return err
-	}
-	setup, err := o.cfg.setup(r.read)
+	setup, err := o.cfg.resolve(r.read)
 	if err != nil {
 		return err
 	}
-	aws, err := o.aws.prepare(cmd.Context(), s)
+	sess, err := o.aws.open(cmd.Context(), s)
 	if err != nil {
 		return err
 	}
-	defer aws.close()
+	defer sess.Close()
 	bar := newProgress(s.errOut, o.noProgress)
 	opts := scanner.Options{Workers: o.workers, MaxBlobSize: maxSize, AllowMissing: o.allowMissing, KeepMarked: o.ignoreInline}
 	if r.extra != nil {
@@ -183,7 +111,7 @@ func (r scanRun) run(cmd *cobra.Command, s *streams) error {
 	if bar != nil {
 		opts.Progress = func(blobs, bytes int64) { _ = bar.Set64(bytes) }
 	}
-	res, scanErr := r.scan(cmd.Context(), setup.engine, opts)
+	res, scanErr := r.scan(cmd.Context(), setup.Engine, opts)
 	if bar != nil {
 		_ = bar.Finish()
 		fmt.Fprintln(s.errOut)
@@ -191,23 +119,20 @@ func (r scanRun) run(cmd *cobra.Command, s *streams) error {
 	if res == nil {
 		return scanErr
 	}
-	if n := res.Stats.Shallow; n > 0 {
-		fmt.Fprintf(s.errOut, "keysweep: warning: a shallow clone: its history stops at %d %s, and what %s holds is attributed to %s; run git fetch --unshallow to scan the whole history\n",
-			n, plural(n, "commit"), pick(n, "it", "they"), pick(n, "it", "them"))
-	}
-	res.Findings = setup.filter(res.Findings)
+	report.WriteShallowWarning(s.errOut, res.Stats.Shallow)
+	res.Findings = setup.Filter(res.Findings)
 	var awsErr error
-	if aws != nil {
-		aws.process(cmd.Context(), res.Findings)
-		sum := aws.summary(res.Findings)
-		defer sum.print(s.errOut)
-		awsErr = sum.err()
+	if sess != nil {
+		sess.Process(cmd.Context(), res.Findings)
+		sum := sess.Summary()
+		defer report.WriteAWSSummary(s.errOut, sum)
+		awsErr = sum.Err()
 	}
-	if err := writeResults(s, &o.outputOptions, res.Findings); err != nil {
+	if err := writeResults(s, &o.outputOptions, res.Findings, setup.Fingerprints); err != nil {
 		return err
 	}
-	printSummary(s.errOut, res, maxSize, r.unit, r.commits)
-	setup.printSummary(s.errOut, res.Stats.InlineAllowed)
+	report.WriteScanSummary(s.errOut, res.Stats, report.ScanSummary{Unit: r.unit, Commits: r.commits, MaxBlobSize: maxSize, Findings: len(res.Findings)})
+	report.WriteSuppressed(s.errOut, setup.Suppressed(), res.Stats.InlineAllowed)
 	if scanErr != nil {
 		return scanErr
 	}
@@ -250,7 +175,7 @@ same for --ignore-file and .keysweepignore.`,
 			}
 			return scanRun{
 				o: o, unit: "blobs", commits: true,
-				read:  gitFile(cmd.Context(), path),
+				read:  config.GitFile(cmd.Context(), path),
 				extra: func(opts *scanner.Options) { opts.AllOccurrences = allOccurrences },
 				scan: func(ctx context.Context, det scanner.Detector, opts scanner.Options) (*scanner.Result, error) {
 					if head != "" {
@@ -292,7 +217,7 @@ else PATH/.keysweepignore.`,
 			}
 			return scanRun{
 				o: o, unit: "files",
-				read: dirFile(root),
+				read: config.DirFile(root),
 				scan: func(ctx context.Context, det scanner.Detector, opts scanner.Options) (*scanner.Result, error) {
 					return scanner.Dir(ctx, path, det, opts)
 				},
@@ -325,7 +250,7 @@ With the pre-commit framework, use the hook id "keysweep" of this repository.`,
 			}
 			return scanRun{
 				o: o, unit: "files",
-				read: dirFile(top),
+				read: config.DirFile(top),
 				scan: func(ctx context.Context, det scanner.Detector, opts scanner.Options) (*scanner.Result, error) {
 					return scanner.Staged(ctx, top, det, opts)
 				},
@@ -362,16 +287,13 @@ func newProgress(w io.Writer, disabled bool) *progressbar.ProgressBar {
 	)
 }
 
-// writeResults writes findings to stdout or --report FILE.
-func writeResults(s *streams, o *outputOptions, findings []scanner.Finding) error {
-	return writeReport(s, o, report.Build(findings, o.noRedact))
-}
-
-// writeReport writes findings built for output to stdout or --report FILE.
-func writeReport(s *streams, o *outputOptions, findings []report.Finding) error {
+// writeResults writes findings to stdout or --report FILE, fingerprinted
+// through fp when it is not nil.
+func writeResults(s *streams, o *outputOptions, findings []finding.Finding, fp *finding.Fingerprinter) error {
+	opts := report.Options{Format: o.format, NoRedact: o.noRedact, Version: version, Fingerprints: fp}
 	if toStdout(o.reportFile) {
-		color := o.format == "text" && isTerminal(s.out) && os.Getenv("NO_COLOR") == ""
-		if err := report.WriteFindings(s.out, findings, report.Options{Format: o.format, Color: color, Version: version}); err != nil {
+		opts.Color = o.format == "text" && isTerminal(s.out) && os.Getenv("NO_COLOR") == ""
+		if err := report.Write(s.out, findings, opts); err != nil {
 			return fmt.Errorf("write results: %w", err)
 		}
 		return nil
@@ -382,55 +304,10 @@ func writeReport(s *streams, o *outputOptions, findings []report.Finding) error 
 		perm = 0o600
 	}
 	err := writeAtomic(o.reportFile, perm, func(w io.Writer) error {
-		return report.WriteFindings(w, findings, report.Options{Format: o.format, Version: version})
+		return report.Write(w, findings, opts)
 	})
 	if err != nil {
 		return fmt.Errorf("write report %s: %w", o.reportFile, err)
 	}
 	return nil
-}
-
-func printSummary(w io.Writer, res *scanner.Result, maxSize int64, unit string, commits bool) {
-	st := res.Stats
-	fmt.Fprint(w, "keysweep: scanned ")
-	if commits {
-		fmt.Fprintf(w, "%d %s, ", st.Commits, plural(st.Commits, "commit"))
-	}
-	fmt.Fprintf(w, "%d %s (%s) in %s; skipped %d binary and %d larger than %s",
-		st.Blobs, plural(int(st.Blobs), strings.TrimSuffix(unit, "s")), humanBytes(st.Bytes), st.Duration.Round(time.Millisecond), st.SkippedBinary, st.SkippedLarge, humanBytes(maxSize))
-	if n := len(st.Missing); n > 0 {
-		what := plural(n, "object") + " missing"
-		if unit == "files" {
-			what = "unreadable"
-		}
-		fmt.Fprintf(w, "; %d %s", n, what)
-	}
-	if st.Undecoded > 0 {
-		fmt.Fprintf(w, "; %d with encoded text beyond the decode budget", st.Undecoded)
-	}
-	if st.Truncated > 0 {
-		fmt.Fprintf(w, "; %d where AWS keys were paired within the work bound", st.Truncated)
-	}
-	fmt.Fprintf(w, "; %d %s\n", len(res.Findings), plural(len(res.Findings), "finding"))
-	if n := len(st.Missing); n > 0 {
-		shown := st.Missing
-		if n > 10 {
-			shown = shown[:10]
-		}
-		fmt.Fprintf(w, "keysweep: missing or unreadable: %s", report.Escape(strings.Join(shown, " ")))
-		if n > 10 {
-			fmt.Fprintf(w, " and %d more", n-10)
-		}
-		fmt.Fprintln(w)
-	}
-}
-
-func humanBytes(n int64) string { return report.HumanBytes(n) }
-
-// pick returns one for n == 1, else other.
-func pick(n int, one, other string) string {
-	if n == 1 {
-		return one
-	}
-	return other
 }

@@ -6,20 +6,15 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"runtime"
-	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/github"
-	"github.com/keysweep/keysweep/internal/audit"
 	"github.com/keysweep/keysweep/report"
-	"github.com/keysweep/keysweep/scanner"
 )
 
 // githubOptions are the flags of the organization sweep.
@@ -45,8 +40,7 @@ type githubOptions struct {
 	shard       string
 	webhook     string
 	trustInline bool
-	workers     int
-	maxBlobSize string
+	blobOptions
 }
 
 func newGitHubCmd(s *streams) *cobra.Command {
@@ -96,6 +90,7 @@ or the sweep was interrupted (what completed is reported and saved).`,
 		},
 	}
 	o.outputOptions.bind(cmd)
+	o.outputOptions.bindProgress(cmd)
 	f := cmd.Flags()
 	f.StringVar(&o.org, "org", "", "the organization (or user) whose repositories are swept")
 	f.StringArrayVar(&o.repos, "repo", nil, "sweep this repository, `OWNER/NAME` (repeatable), instead of listing an organization")
@@ -119,8 +114,8 @@ or the sweep was interrupted (what completed is reported and saved).`,
 	f.StringVar(&o.shard, "shard", "0/1", "sweep only shard `K/N` of the repositories")
 	f.StringVar(&o.webhook, "notify-webhook", "", "post new findings to this Slack-compatible webhook `URL` (or set KEYSWEEP_NOTIFY_WEBHOOK)")
 	f.BoolVar(&o.trustInline, "trust-inline-markers", false, "honour keysweep:allow markers in the swept repositories, recording each secret they hide in the audit log (--audit-log; default: report those secrets)")
-	f.IntVar(&o.workers, "workers", 0, "blobs scanned at once across all repositories; 0 means one per core (the default)")
-	f.StringVar(&o.maxBlobSize, "max-blob-size", "25MiB", "skip blobs larger than this `SIZE`")
+	o.blobOptions.bind(f, "blobs")
+	f.Lookup("workers").Usage = "blobs scanned at once across all repositories; 0 means one per core (the default)"
 	o.cfg.bind(f)
 	o.aws.bind(f)
 	return cmd
@@ -138,7 +133,7 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 	if err != nil {
 		return fmt.Errorf("--shard: %w", err)
 	}
-	maxSize, err := parseMaxBlobSize(o.maxBlobSize)
+	maxSize, err := o.blobOptions.parse()
 	if err != nil {
 		return err
 	}
@@ -146,187 +141,90 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 	if err != nil {
 		return err
 	}
-	cacheDir, err := o.cache()
-	if err != nil {
-		return err
-	}
-	statePath := o.state
-	if statePath == "" {
-		statePath = filepath.Join(cacheDir, "state.db")
-		if shard.N > 1 {
-			statePath = filepath.Join(cacheDir, fmt.Sprintf("state-%d-of-%d.db", shard.K, shard.N))
+	cacheDir := o.cacheDir
+	if cacheDir == "" {
+		if cacheDir, err = github.DefaultCacheDir(); err != nil {
+			return err
 		}
 	}
 	// Operator configuration only: a swept repository cannot silence
 	// the sweep.
-	setup, err := o.cfg.setup(nil)
+	setup, err := o.cfg.resolve(nil)
 	if err != nil {
 		return err
 	}
-	markers := &sweepMarkers{trust: o.trustInline}
-	if o.trustInline {
-		path := o.aws.auditLog
-		if path == "" {
-			if path, err = audit.DefaultPath(); err != nil {
-				return err
+	sess, err := o.aws.open(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	webhook := o.webhook
+	if webhook == "" {
+		webhook = os.Getenv("KEYSWEEP_NOTIFY_WEBHOOK")
+	}
+	opts := github.Options{
+		Org: o.org, Repos: o.repos, Filter: o.filter, Shard: shard,
+		Hosts: hosts, Tokens: tokens, CacheDir: cacheDir, StatePath: o.state,
+		PullRefs: o.pullRefs, Full: o.full, Concurrency: o.concurrency, Workers: o.workers, MaxBlobSize: maxSize,
+		Setup: setup, TrustInline: o.trustInline, AuditLog: o.aws.auditLog,
+		NewOnly: o.newOnly, NoRedact: o.noRedact,
+		Report: reporter{s, &o.outputOptions, setup.Fingerprints}, Webhook: webhook,
+		Log: s.errOut, Sleep: s.sleep,
+	}
+	if sess != nil {
+		opts.Verifier = sess
+	}
+	if bar := newSweepProgress(s.errOut, o.noProgress); bar != nil {
+		opts.Progress = bar
+	}
+	err = github.Run(ctx, opts)
+	if sess != nil {
+		sum := sess.Summary()
+		report.WriteAWSSummary(s.errOut, sum)
+		if err == nil || errors.Is(err, errFindings) {
+			if awsErr := sum.Err(); awsErr != nil {
+				return awsErr
 			}
 		}
-		if markers.log, err = audit.Open(path); err != nil {
-			return err
-		}
-		defer markers.log.Close()
 	}
-	aws, err := o.aws.prepare(ctx, s)
-	if err != nil {
-		return err
-	}
-	defer aws.close()
-	state, err := github.OpenState(statePath)
-	if err != nil {
-		return err
-	}
-	defer state.Close()
-	client, err := github.NewClient(hosts, nil, tokens, s.errOut)
-	if err != nil {
-		return err
-	}
-	client.Sleep = s.sleep
-
-	repos, listed, err := o.list(ctx, client, shard)
-	if err != nil {
-		return err
-	}
-
-	workers := o.workers
-	if workers <= 0 {
-		workers = runtime.NumCPU()
-	}
-	perRepo := max(1, workers/max(1, o.concurrency))
-	var verifyMu sync.Mutex
-	var verified []scanner.Finding
-	sw := &github.Sweep{
-		Mirror:      &github.Mirror{Dir: cacheDir, PullRefs: o.pullRefs, Tokens: tokens, Hosts: hosts},
-		State:       state,
-		Concurrency: o.concurrency,
-		Full:        o.full,
-		NoRedact:    o.noRedact,
-		Scan: func(ctx context.Context, dir string, since []string, seen func(string) bool) (*scanner.Result, error) {
-			// A swept repository's content is not trusted to mark its own
-			// secrets as harmless: the markers are kept, and honoured
-			// (audited) only with --trust-inline-markers.
-			return scanner.Since(ctx, dir, setup.engine, since, seen, scanner.Options{Workers: perRepo, MaxBlobSize: maxSize, KeepMarked: true})
-		},
-		Filter: markers.filter(setup),
-		// Findings an earlier sweep did not deliver have their secrets
-		// found again with it, to be verified.
-		Detector: setup.engine,
-		Log:      s.errOut,
-	}
-	if bar := newSweepProgress(s.errOut, o.noProgress, len(repos)); bar != nil {
-		sw.Progress = func(done, total int, current string) {
-			_ = bar.Set(done)
-			if current == "" {
-				_ = bar.Finish()
-				return
-			}
-			bar.Describe(report.Escape(current))
-		}
-	}
-	if aws != nil {
-		sw.Verify = func(ctx context.Context, fs []scanner.Finding) {
-			verifyMu.Lock()
-			defer verifyMu.Unlock()
-			aws.process(ctx, fs)
-			verified = append(verified, fs...)
-		}
-	}
-	if listed != nil {
-		gone, err := sw.Prune(o.org, listed, shard)
-		for _, name := range gone {
-			fmt.Fprintf(s.errOut, "keysweep: %s is no longer in %s: its mirror and state are removed\n", report.Escape(name), report.Escape(o.org))
-		}
-		if err != nil {
-			return fmt.Errorf("forget deleted repositories: %w", err)
-		}
-	}
-	fmt.Fprintf(s.errOut, "keysweep: sweeping %s (shard %s), state %s\n", report.Count(int64(len(repos)), "repository", "repositories"), o.shard, statePath)
-	start := time.Now()
-	outcomes := sw.Run(ctx, repos)
-
-	var out, delivered []report.Finding
-	var failed []string
-	newCount, unchanged := 0, 0
-	for _, oc := range outcomes {
-		if oc.Err != nil {
-			failed = append(failed, oc.Repo.FullName)
-			continue
-		}
-		if oc.Unchanged {
-			unchanged++
-		}
-		newCount += len(oc.New)
-		if !o.newOnly {
-			out = append(out, oc.Known...)
-		}
-		out = append(out, oc.New...)
-		delivered = append(delivered, oc.New...)
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Repository < out[j].Repository })
-	if err := writeReport(s, &o.outputOptions, out); err != nil {
-		return fmt.Errorf("%w (the next sweep delivers its new findings again)", err)
-	}
-	var awsErr error
-	if aws != nil {
-		sum := aws.summary(verified)
-		sum.print(s.errOut)
-		awsErr = sum.err()
-	}
-	fmt.Fprintf(s.errOut, "keysweep: swept %s in %s (%d unchanged, %d failed): %s, %d reported\n",
-		report.Count(int64(len(repos)), "repository", "repositories"), time.Since(start).Round(time.Millisecond), unchanged, len(failed), report.Count(int64(newCount), "new finding"), len(out))
-	setup.printSummary(s.errOut, 0)
-
-	notifyErr := o.notify(ctx, s, outcomes)
-	// The new findings stay pending in the state until the report and
-	// the webhook both have them: a sweep killed before this point, or
-	// whose webhook failed, leaves them for the next sweep to deliver
-	// again. At least once: a crash between the two may repeat them.
-	var deliveredErr error
-	if notifyErr == nil {
-		deliveredErr = state.Delivered(delivered)
-	} else {
-		notifyErr = fmt.Errorf("%w (the next sweep posts its new findings again)", notifyErr)
-	}
-	switch {
-	case ctx.Err() != nil:
-		return fmt.Errorf("sweep %w: %d of %d repositories not completed; run it again to resume", errInterrupted, len(failed), len(repos))
-	case len(failed) > 0:
-		return fmt.Errorf("sweep incomplete: %d of %d repositories failed (%s); the others are reported and saved", len(failed), len(repos), strings.Join(first(failed, 5), ", "))
-	case notifyErr != nil:
-		return notifyErr
-	case deliveredErr != nil:
-		return deliveredErr
-	case awsErr != nil:
-		return awsErr
-	case len(out) > 0:
-		return errFindings
-	}
-	return nil
+	return err
 }
 
-// newSweepProgress returns a bar of repositories done, naming the one
-// being swept, or nil when stderr is not a terminal, in CI, or with
-// --no-progress.
-func newSweepProgress(w io.Writer, disabled bool, total int) *progressbar.ProgressBar {
+// reporter writes a sweep's findings to stdout or --report FILE.
+type reporter struct {
+	s  *streams
+	o  *outputOptions
+	fp *finding.Fingerprinter
+}
+
+func (r reporter) Report(fs []finding.Finding) error { return writeResults(r.s, r.o, fs, r.fp) }
+
+// sweepProgress is a bar of repositories done, naming the one being swept.
+type sweepProgress struct{ bar *progressbar.ProgressBar }
+
+// newSweepProgress returns the sweep's bar, or nil when stderr is not a
+// terminal, in CI, or with --no-progress.
+func newSweepProgress(w io.Writer, disabled bool) *sweepProgress {
 	if disabled || os.Getenv("CI") != "" || !isTerminal(w) {
 		return nil
 	}
-	return progressbar.NewOptions(total,
+	return &sweepProgress{progressbar.NewOptions(-1,
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionShowCount(),
 		progressbar.OptionSetItsString("repositories"),
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionClearOnFinish(),
-	)
+	)}
+}
+
+func (p *sweepProgress) Sweeping(done, total int, repo string) {
+	p.bar.ChangeMax(total)
+	_ = p.bar.Set(done)
+	if repo == "" {
+		_ = p.bar.Finish()
+		return
+	}
+	p.bar.Describe(report.Escape(repo))
 }
 
 func (o *githubOptions) validate() error {
@@ -335,9 +233,6 @@ func (o *githubOptions) validate() error {
 	}
 	if o.org == "" && len(o.repos) == 0 {
 		return errors.New("give --org ORG or --repo OWNER/NAME")
-	}
-	if err := checkWorkers(o.workers); err != nil {
-		return err
 	}
 	if o.org != "" && len(o.repos) > 0 {
 		return errors.New("give --org or --repo, not both")
@@ -380,78 +275,6 @@ func (o *githubOptions) tokens(hosts *github.Hosts) (github.TokenSource, error) 
 	return nil, nil
 }
 
-func (o *githubOptions) cache() (string, error) {
-	if o.cacheDir != "" {
-		return o.cacheDir, nil
-	}
-	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
-		return filepath.Join(d, "keysweep", "github"), nil
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return "", errors.New("no home directory for the cache: give --cache-dir DIR")
-	}
-	return filepath.Join(home, ".cache", "keysweep", "github"), nil
-}
-
-// list returns the repositories to sweep, filtered and sharded, and the
-// organization's whole listing (nil with --repo).
-func (o *githubOptions) list(ctx context.Context, client *github.Client, shard github.Shard) (repos []github.Repo, listed map[string]bool, err error) {
-	var all []github.Repo
-	if o.org != "" {
-		if all, err = client.OrgRepos(ctx, o.org); err != nil {
-			return nil, nil, err
-		}
-		listed = make(map[string]bool, len(all))
-		for _, r := range all {
-			listed[strings.ToLower(r.FullName)] = true
-		}
-	} else {
-		for _, name := range o.repos {
-			r, err := client.Repo(ctx, name)
-			if err != nil {
-				return nil, nil, err
-			}
-			all = append(all, r)
-		}
-	}
-	seen := make(map[string]bool, len(all))
-	for _, r := range all {
-		// Once each: --repo given twice, or a repository that moved
-		// between pages of the listing.
-		key := strings.ToLower(r.FullName)
-		if !seen[key] && shard.Has(r.FullName) && (o.org == "" || o.filter.Match(r)) {
-			seen[key] = true
-			repos = append(repos, r)
-		}
-	}
-	return repos, listed, nil
-}
-
-// notify posts this sweep's new findings to the webhook, if one is set.
-func (o *githubOptions) notify(ctx context.Context, s *streams, outcomes []github.Outcome) error {
-	url := o.webhook
-	if url == "" {
-		url = os.Getenv("KEYSWEEP_NOTIFY_WEBHOOK")
-	}
-	if url == "" {
-		return nil
-	}
-	n := &github.Notifier{URL: url, Attempts: 4, Backoff: time.Second, MaxLines: 30, Sleep: s.sleep}
-	scope := o.org
-	if scope == "" {
-		scope = strings.Join(o.repos, ", ")
-	}
-	text, count := n.Message(scope, outcomes)
-	if count == 0 {
-		return nil
-	}
-	if err := n.Post(context.WithoutCancel(ctx), text); err != nil {
-		return err
-	}
-	return nil
-}
-
 // printableError is err as printed on the terminal: on one line, and
 // with control characters escaped, since it may quote the API (a
 // repository name, an error message). errors.Is and As see through it.
@@ -462,10 +285,3 @@ func (e printableError) Error() string {
 }
 
 func (e printableError) Unwrap() error { return e.err }
-
-func first(s []string, n int) []string {
-	if len(s) > n {
-		return append(s[:n:n], fmt.Sprintf("and %d more", len(s)-n))
-	}
-	return s
-}

@@ -14,9 +14,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/internal/awstest"
 	"github.com/keysweep/keysweep/internal/ghtest"
-	"github.com/keysweep/keysweep/report"
 )
 
 // webhookStandIn is a Slack-compatible webhook on 127.0.0.1 that answers
@@ -60,13 +60,13 @@ func (h *webhookStandIn) posts() []string {
 	return append([]string(nil), h.texts...)
 }
 
-func readReport(t *testing.T, path string) []report.Finding {
+func readReportFile(t *testing.T, path string) []finding.Finding {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var fs []report.Finding
+	var fs []finding.Finding
 	if err := json.Unmarshal(data, &fs); err != nil {
 		t.Fatalf("report %s: %v\n%s", path, err, data)
 	}
@@ -117,7 +117,7 @@ func TestGitHubSweepRedeliversAfterFailedReport(t *testing.T) {
 	sts.SetActive(live.KeyID, false)
 	good := filepath.Join(t.TempDir(), "new.json")
 	code, _, errOut = e.sweep(append(args, "--report", good)...)
-	fs := readReport(t, good)
+	fs := readReportFile(t, good)
 	if code != exitFindings {
 		t.Errorf("rerun: exit %d\n%s", code, errOut)
 	}
@@ -153,7 +153,7 @@ func TestGitHubSweepRedeliversAfterFailedReport(t *testing.T) {
 
 	// Delivered: the next sweep has nothing new to say.
 	code, _, errOut = e.sweep(append(args, "--report", good)...)
-	if fs := readReport(t, good); code != exitClean || len(fs) != 0 {
+	if fs := readReportFile(t, good); code != exitClean || len(fs) != 0 {
 		t.Errorf("third sweep: exit %d %v\n%s", code, where(fs), errOut)
 	}
 	if got := hook.posts(); len(got) != 1 {
@@ -213,7 +213,7 @@ func TestGitHubSweepFilterRace(t *testing.T) {
 		fmt.Fprintf(&allowed, "AWS_ACCESS_KEY_ID_%d=%s\n", i, awstest.KeyID("AKIA", ownAccount, uint32(i)))
 		id := awstest.KeyID("AKIA", secondAccount, uint32(i))
 		fmt.Fprintf(&ignored, "Example %d: `%s`\n", i, id)
-		fmt.Fprintf(&ignores, "%s example %d of the documentation, never issued\n", report.Fingerprint("aws-access-key-id", id, ""), i)
+		fmt.Fprintf(&ignores, "%s example %d of the documentation, never issued\n", finding.Fingerprint("aws-access-key-id", id, ""), i)
 	}
 	leaked := awstest.KeyID("AKIA", foreignAccount, 1)
 	e := newSweepEnv(t)

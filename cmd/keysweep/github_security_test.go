@@ -215,7 +215,7 @@ func TestGitHubSweepIgnoresInlineMarkers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var entry sweepAuditEntry
+	var entry auditEntry
 	if err := json.Unmarshal(data, &entry); err != nil || entry.Action != "sweep-inline-allow" || entry.Repo != "acme/api" || entry.Path != "ci.env" || strings.Contains(string(data), tokA) {
 		t.Errorf("audit entry %+v (%v):\n%s", entry, err, data)
 	}

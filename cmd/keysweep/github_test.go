@@ -21,10 +21,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/internal/awstest"
 	"github.com/keysweep/keysweep/internal/ghtest"
 	"github.com/keysweep/keysweep/internal/gittest"
-	"github.com/keysweep/keysweep/report"
 )
 
 const ghToken = "ghp_" + "TestTokenOfTheStandIn000000000000000"
@@ -50,7 +50,7 @@ func newSweepEnv(t *testing.T) *sweepEnv {
 
 // sweep runs keysweep github with ctx and returns the exit code, the
 // findings and stderr.
-func (e *sweepEnv) sweepCtx(ctx context.Context, args ...string) (int, []report.Finding, string) {
+func (e *sweepEnv) sweepCtx(ctx context.Context, args ...string) (int, []finding.Finding, string) {
 	e.t.Helper()
 	full := append([]string{"github", "--api-url", e.gh.APIURL(), "--token-file", e.tokenFile, "--cache-dir", e.cache, "--format", "json"}, args...)
 	var out, errOut bytes.Buffer
@@ -62,7 +62,7 @@ func (e *sweepEnv) sweepCtx(ctx context.Context, args ...string) (int, []report.
 		return ctx.Err()
 	}
 	code := execute(ctx, full, s)
-	var fs []report.Finding
+	var fs []finding.Finding
 	if out.Len() > 0 {
 		if err := json.Unmarshal(out.Bytes(), &fs); err != nil {
 			e.t.Fatalf("output is not a JSON array (exit %d): %v\n%s\nstderr:\n%s", code, err, out.String(), errOut.String())
@@ -71,13 +71,13 @@ func (e *sweepEnv) sweepCtx(ctx context.Context, args ...string) (int, []report.
 	return code, fs, errOut.String()
 }
 
-func (e *sweepEnv) sweep(args ...string) (int, []report.Finding, string) {
+func (e *sweepEnv) sweep(args ...string) (int, []finding.Finding, string) {
 	e.t.Helper()
 	return e.sweepCtx(context.Background(), args...)
 }
 
 // where lists findings as "repository path:rule".
-func where(fs []report.Finding) []string {
+func where(fs []finding.Finding) []string {
 	var out []string
 	for _, f := range fs {
 		out = append(out, f.Repository+" "+f.Path+":"+f.RuleID)
@@ -261,7 +261,7 @@ func TestGitHubShardsAndMerge(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got []report.Finding
+		var got []finding.Finding
 		if err := json.Unmarshal(data, &got); err != nil {
 			t.Fatal(err)
 		}
@@ -282,7 +282,7 @@ func TestGitHubShardsAndMerge(t *testing.T) {
 	if code != exitFindings {
 		t.Fatalf("merge: exit %d %s", code, errOut)
 	}
-	var merged []report.Finding
+	var merged []finding.Finding
 	if err := json.Unmarshal([]byte(out), &merged); err != nil {
 		t.Fatal(err)
 	}

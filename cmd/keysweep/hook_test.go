@@ -14,8 +14,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/internal/gittest"
-	"github.com/keysweep/keysweep/report"
 )
 
 // gitServer is a bare repository that a client pushes to with real git,
@@ -104,7 +104,7 @@ func runHook(t *testing.T, dir, stdin string, args ...string) (int, string) {
 }
 
 // auditEntries reads the server's audit log.
-func (s *gitServer) auditEntries() []pushAuditEntry {
+func (s *gitServer) auditEntries() []auditEntry {
 	s.t.Helper()
 	f, err := os.Open(s.audit)
 	if os.IsNotExist(err) {
@@ -114,10 +114,10 @@ func (s *gitServer) auditEntries() []pushAuditEntry {
 		s.t.Fatal(err)
 	}
 	defer f.Close()
-	var out []pushAuditEntry
+	var out []auditEntry
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		var e pushAuditEntry
+		var e auditEntry
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			s.t.Fatalf("audit line %q: %v", sc.Text(), err)
 		}
@@ -275,8 +275,8 @@ func TestPreReceiveBypass(t *testing.T) {
 	c.Write("test/fixtures/token.txt", tokA+"\n")
 	c.Write("deploy.sh", "export GITHUB_TOKEN="+tokB+"\n")
 	leak := c.Commit("fixtures")
-	fpA := report.Fingerprint("github-token", "", tokA)
-	fpB := report.Fingerprint("github-token", "", tokB)
+	fpA := finding.Fingerprint("github-token", "", tokA)
+	fpB := finding.Fingerprint("github-token", "", tokB)
 
 	out := s.refused("main", "-o", "keysweep.allow="+fpA)
 	if !strings.Contains(out, "keysweep.allow needs a reason") {
@@ -348,7 +348,7 @@ func TestPreReceiveOperatorConfig(t *testing.T) {
 
 	ops := t.TempDir()
 	ignore := filepath.Join(ops, "ignore")
-	writeFile(t, ignore, report.Fingerprint("github-token", "", tokA)+" shared demo token of the tutorial, revoked\n", 0o644)
+	writeFile(t, ignore, finding.Fingerprint("github-token", "", tokA)+" shared demo token of the tutorial, revoked\n", 0o644)
 	s.hook("--ignore-file", ignore)
 	c.Write("tutorial.md", "Use "+tokA+" to try it.\n")
 	c.Commit("tutorial")

@@ -15,8 +15,8 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keysweep/keysweep/aws"
 	"github.com/keysweep/keysweep/internal/gittest"
-	"github.com/keysweep/keysweep/verify"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -39,7 +39,7 @@ func testStreams(in io.Reader, out, errOut io.Writer) *streams {
 	return &streams{
 		in: in, out: out, errOut: errOut,
 		sleep:   func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
-		awsOpts: []func(*awsconfig.LoadOptions) error{verify.WithBackoff(func(int) time.Duration { return 0 })},
+		awsOpts: []func(*awsconfig.LoadOptions) error{aws.WithBackoff(func(int) time.Duration { return 0 })},
 	}
 }
 
@@ -264,4 +264,27 @@ func TestCompletion(t *testing.T) {
 			t.Errorf("completion %s: exit %d, %d bytes, %s", shell, code, len(out), errOut)
 		}
 	}
+}
+
+// auditEntry is what the tests read of an audit log line: the contract of
+// the hook's and the sweep's entries (ARCHITECTURE.md), read from outside.
+type auditEntry struct {
+	Time        string   `json:"time"`
+	Action      string   `json:"action"`
+	Repo        string   `json:"repo"`
+	Pusher      string   `json:"pusher"`
+	From        string   `json:"from"`
+	Refs        []string `json:"refs"`
+	Reason      string   `json:"reason"`
+	Fingerprint string   `json:"fingerprint"`
+	Rule        string   `json:"rule"`
+	Commit      string   `json:"commit"`
+	Path        string   `json:"path"`
+	Line        int      `json:"line"`
+	Error       string   `json:"error"`
+}
+
+// shellQuote quotes s for a POSIX shell, for the scripts the tests write.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"fmt"
-	"os"
-
 	"github.com/spf13/cobra"
 
-	"github.com/keysweep/keysweep/report"
+	"github.com/keysweep/keysweep/finding"
 )
 
 func newMergeCmd(s *streams) *cobra.Command {
@@ -23,27 +20,21 @@ merged report holds findings.`,
 			if err := o.validate(); err != nil {
 				return err
 			}
-			var merged []report.Finding
+			var merged []finding.Finding
 			seen := make(map[string]bool)
 			for _, path := range args {
-				f, err := os.Open(path)
+				fs, err := readReport(path)
 				if err != nil {
-					return fmt.Errorf("read report: %w", err)
-				}
-				fs, err := report.Read(f)
-				f.Close()
-				if err != nil {
-					return fmt.Errorf("read report %s: %w", path, err)
+					return err
 				}
 				for _, f := range fs {
-					k := f.Repository + "\x00" + f.Fingerprint + "\x00" + f.Path + "\x00" + f.Commit
-					if !seen[k] {
+					if k := f.Key(); !seen[k] {
 						seen[k] = true
 						merged = append(merged, f)
 					}
 				}
 			}
-			if err := writeReport(s, o, merged); err != nil {
+			if err := writeResults(s, o, merged, nil); err != nil {
 				return err
 			}
 			if len(merged) > 0 {
@@ -53,5 +44,6 @@ merged report holds findings.`,
 		},
 	}
 	o.bind(cmd)
+	o.bindProgress(cmd)
 	return cmd
 }

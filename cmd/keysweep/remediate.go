@@ -4,21 +4,19 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/keysweep/keysweep/aws"
+	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/report"
-	"github.com/keysweep/keysweep/verify"
 )
 
 type remediateOptions struct {
-	format     string
-	reportFile string
-	noRedact   bool
-	dryRun     bool
-	timeout    time.Duration
+	outputOptions
+	dryRun  bool
+	timeout time.Duration
 	remediationOptions
 }
 
@@ -64,10 +62,8 @@ the report's secret is redacted, or bad input).`,
 			return runRemediate(cmd, s, o, args[0])
 		},
 	}
+	o.outputOptions.bind(cmd)
 	f := cmd.Flags()
-	f.StringVarP(&o.format, "format", "f", "text", "output format: "+strings.Join(report.Formats, ", "))
-	f.StringVar(&o.reportFile, "report", "", "write results to `FILE` instead of stdout")
-	f.BoolVar(&o.noRedact, "no-redact", false, "show the report's secrets in clear in the results")
 	f.BoolVar(&o.dryRun, "dry-run", false, "verify the keys again and print what would be done; change nothing")
 	f.DurationVar(&o.timeout, "timeout", 30*time.Second, "time limit of one AWS call, retries included")
 	o.remediationOptions.bind(f)
@@ -75,8 +71,7 @@ the report's secret is redacted, or bad input).`,
 }
 
 func runRemediate(cmd *cobra.Command, s *streams, o *remediateOptions, path string) error {
-	out := &outputOptions{format: o.format, reportFile: o.reportFile, noRedact: o.noRedact}
-	if err := out.validate(); err != nil {
+	if err := o.outputOptions.validate(); err != nil {
 		return err
 	}
 	if len(o.ownAccounts) == 0 {
@@ -85,74 +80,48 @@ func runRemediate(cmd *cobra.Command, s *streams, o *remediateOptions, path stri
 	if o.timeout <= 0 {
 		return fmt.Errorf("--timeout must be positive, got %s", o.timeout)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("open report: %w", err)
-	}
-	findings, err := report.Read(f)
-	f.Close()
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	cfg, err := verify.LoadConfig(cmd.Context(), s.awsOpts...)
+	findings, err := readReport(path)
 	if err != nil {
 		return err
 	}
-	r, audit, err := o.newRemediator(cfg, !o.dryRun, o.timeout)
+	sess, err := o.remediationOptions.open(cmd.Context(), s, aws.Options{
+		Workers: reverifyWorkers, Timeout: o.timeout, RemediationTimeout: 3 * o.timeout, Deactivate: !o.dryRun,
+	})
 	if err != nil {
 		return err
 	}
-	defer audit.Close()
-
-	own := map[string]bool{}
-	accounts, _ := verify.ParseAccounts(o.ownAccounts) // checked by newRemediator
-	for _, a := range accounts {
-		own[a] = true
-	}
-	plan := planReverification(findings, own)
-	results := plan.verify(cmd.Context(), verify.NewVerifier(cfg, o.timeout), reverifyWorkers)
-
-	ids := make([]string, len(findings))
-	vs := make([]*verify.Result, len(findings))
-	rs := make([]*verify.Remediation, len(findings))
-	redacted, told := 0, map[string]bool{}
-	for i, f := range findings {
-		if !o.noRedact {
-			findings[i].Secret, findings[i].SessionToken = redactAgain(f.Secret), redactAgain(f.SessionToken)
-		}
-		if f.KeyID == "" {
-			continue
-		}
-		var rem verify.Remediation
-		if why := plan.unverifiable(f.KeyID); why != "" {
-			if !told[f.KeyID] {
-				told[f.KeyID] = true
-				fmt.Fprintf(s.errOut, "keysweep: %s: %s\n", f.KeyID, why)
-				if plan.redacted[f.KeyID] {
-					redacted++
-				}
-			}
-			rem = r.Skip(f.KeyID, why)
-		} else {
-			rem = r.Remediate(cmd.Context(), f.KeyID, results[f.KeyID])
-		}
-		findings[i].Verification, findings[i].Remediation = results[f.KeyID], &rem
-		ids[i], vs[i], rs[i] = f.KeyID, results[f.KeyID], &rem
-	}
-	if err := writeReport(s, out, findings); err != nil {
+	defer sess.Close()
+	redacted := sess.Reverify(cmd.Context(), findings, func(keyID, why string) {
+		fmt.Fprintf(s.errOut, "keysweep: %s: %s\n", keyID, why)
+	})
+	if err := writeResults(s, &o.outputOptions, findings, nil); err != nil {
 		return err
 	}
-	sum := summarize(ids, vs, rs, audit)
-	sum.print(s.errOut)
-	if err := sum.err(); err != nil {
+	sum := sess.Summary()
+	report.WriteAWSSummary(s.errOut, sum)
+	if err := sum.Err(); err != nil {
 		return err
 	}
 	if redacted > 0 {
 		return fmt.Errorf("%d keys of your accounts were not verified again, so not touched: the secrets in %s are redacted; "+
 			"write the report with --no-redact, or scan again with keysweep git --verify --deactivate", redacted, path)
 	}
-	if n := sum.pending(); n > 0 {
+	if n := sum.Pending(); n > 0 {
 		return fmt.Errorf("%w: %d live keys of your accounts remain active", errFindings, n)
 	}
 	return nil
+}
+
+// readReport reads a keysweep report (JSON or JSON lines).
+func readReport(path string) ([]finding.Finding, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open report: %w", err)
+	}
+	defer f.Close()
+	fs, err := finding.Read(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return fs, nil
 }

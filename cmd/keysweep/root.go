@@ -6,14 +6,15 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/spf13/cobra"
 
+	"golang.org/x/term"
+
+	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/github"
 	"github.com/keysweep/keysweep/report"
-	"golang.org/x/term"
 )
 
 // Set at release time with -ldflags "-X main.version=...".
@@ -30,11 +31,13 @@ const (
 	exitError    = 2
 )
 
-// errFindings is returned by a command that reported findings.
-var errFindings = errors.New("findings reported")
-
-// errInterrupted ends a command cut short by Ctrl-C or SIGTERM.
-var errInterrupted = errors.New("interrupted")
+// The sentinels the packages end a run with, mapped to exit codes here.
+var (
+	// errFindings ends a command that reported findings.
+	errFindings = finding.ErrFindings
+	// errInterrupted ends a command cut short by Ctrl-C or SIGTERM.
+	errInterrupted = finding.ErrInterrupted
+)
 
 // streams are the command's standard streams, and the waits it makes.
 type streams struct {
@@ -89,9 +92,7 @@ func exitCode(err error) int {
 // oneLine makes an error one line of plain text: errors quote paths, refs
 // and answers that someone else chose, which must not reach the terminal
 // as control sequences.
-func oneLine(err error) string {
-	return report.Escape(strings.Join(strings.Fields(err.Error()), " "))
-}
+func oneLine(err error) string { return report.OneLine(err) }
 
 func newRootCmd(s *streams) *cobra.Command {
 	root := &cobra.Command{

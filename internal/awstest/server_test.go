@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/keysweep/keysweep/verify"
+	"github.com/keysweep/keysweep/detectors"
 )
 
 func TestKeyIDDecodesToAccount(t *testing.T) {
@@ -15,7 +15,7 @@ func TestKeyIDDecodesToAccount(t *testing.T) {
 		for serial := uint32(1); serial < 300; serial += 37 {
 			for _, prefix := range []string{"AKIA", "ASIA"} {
 				id := KeyID(prefix, account, serial)
-				got, ok := verify.AccountID(id)
+				got, ok := detectors.AccountID(id)
 				if !ok || got != account {
 					t.Errorf("KeyID(%s, %s, %d) = %s decodes to %q, %v", prefix, account, serial, id, got, ok)
 				}
@@ -74,7 +74,7 @@ func TestLegacyKeyIDCarriesNoAccount(t *testing.T) {
 		if len(c.KeyID) != 20 || c.KeyID[4] != 'I' {
 			t.Errorf("legacy key id %q", c.KeyID)
 		}
-		if a, ok := verify.AccountID(c.KeyID); ok {
+		if a, ok := detectors.AccountID(c.KeyID); ok {
 			t.Errorf("legacy key id %s decodes to %s", c.KeyID, a)
 		}
 	}

@@ -1,7 +1,8 @@
-// Package verify owns everything AWS: the account id decoded offline from
-// an access key id, and the canary-token accounts whose keys must never be
-// sent to AWS.
-package verify
+package detectors
+
+// The AWS account a key id carries, decoded offline, and the canary-token
+// accounts whose keys must never be sent to AWS: pure, like the rest of the
+// package, so that scanning needs no AWS code.
 
 import (
 	"encoding/base32"

@@ -1,4 +1,4 @@
-package verify
+package aws
 
 import (
 	"context"
@@ -9,24 +9,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"golang.org/x/sync/errgroup"
-)
 
-// Verification statuses.
-const (
-	// StatusVerified: sts:GetCallerIdentity succeeded; the key is live.
-	StatusVerified = "verified"
-	// StatusInvalid: AWS says the key id does not exist or is inactive,
-	// or that the secret does not belong to it.
-	StatusInvalid = "invalid"
-	// StatusUnknown: no definite answer (timeout, throttling, 5xx, no
-	// network, nothing to sign with). Never to be read as invalid.
-	StatusUnknown = "unknown"
-	// StatusCanary: a canary token's key, deliberately never sent.
-	StatusCanary = "canary"
+	"github.com/keysweep/keysweep/detectors"
+	"github.com/keysweep/keysweep/finding"
 )
 
 // Key is an AWS credential found by a scan.
@@ -81,6 +70,14 @@ type Result struct {
 	code string
 }
 
+// Verification is the result as a finding carries it.
+func (r *Result) Verification() *finding.Verification {
+	if r == nil {
+		return nil
+	}
+	return &finding.Verification{Status: r.Status, Account: r.Account, ARN: r.ARN, UserID: r.UserID, Error: r.Error}
+}
+
 // Verifier checks keys with sts:GetCallerIdentity, each distinct key once.
 // It is safe for concurrent use.
 type Verifier struct {
@@ -98,7 +95,7 @@ type pending struct {
 
 // NewVerifier returns a Verifier that calls STS as cfg says (region,
 // endpoint, proxy, retries), giving each call timeout, retries included.
-func NewVerifier(cfg aws.Config, timeout time.Duration) *Verifier {
+func NewVerifier(cfg awssdk.Config, timeout time.Duration) *Verifier {
 	return &Verifier{
 		client:  sts.NewFromConfig(cfg),
 		timeout: timeout,
@@ -133,13 +130,13 @@ func (v *Verifier) Verify(ctx context.Context, k Key) Result {
 }
 
 func (v *Verifier) verify(ctx context.Context, k Key) Result {
-	account, decoded := AccountID(k.ID)
-	if decoded && IsCanary(account) {
-		return Result{Status: StatusCanary, Account: account,
+	account, decoded := detectors.AccountID(k.ID)
+	if decoded && detectors.IsCanary(account) {
+		return Result{Status: finding.StatusCanary, Account: account,
 			Error: "key of a canary-token account: not sent to AWS, which would set off the alarm"}
 	}
 	if why := k.lacks(); why != "" {
-		return Result{Status: StatusUnknown, Error: why}
+		return Result{Status: finding.StatusUnknown, Error: why}
 	}
 
 	v.mu.Lock()
@@ -154,7 +151,7 @@ func (v *Verifier) verify(ctx context.Context, k Key) Result {
 		case <-p.done:
 			return p.res
 		case <-ctx.Done():
-			return Result{Status: StatusUnknown, Error: "canceled"}
+			return Result{Status: finding.StatusUnknown, Error: "canceled"}
 		}
 	}
 	p.res = v.call(ctx, k)
@@ -177,32 +174,32 @@ func (v *Verifier) call(ctx context.Context, k Key) Result {
 		cancel()
 		if err == nil {
 			r := Result{
-				Status:  StatusVerified,
-				Account: aws.ToString(out.Account),
-				ARN:     aws.ToString(out.Arn),
-				UserID:  aws.ToString(out.UserId),
+				Status:  finding.StatusVerified,
+				Account: awssdk.ToString(out.Account),
+				ARN:     awssdk.ToString(out.Arn),
+				UserID:  awssdk.ToString(out.UserId),
 			}
 			if !identity(r.Account, r.ARN, r.UserID, secrets) {
-				return Result{Status: StatusUnknown, Error: errMalformedIdentity}
+				return Result{Status: finding.StatusUnknown, Error: errMalformedIdentity}
 			}
 			return r
 		}
 		switch apiCode(err) {
 		case "InvalidClientTokenId":
-			return Result{Status: StatusInvalid, Error: "InvalidClientTokenId: the key id does not exist or is inactive", code: "InvalidClientTokenId"}
+			return Result{Status: finding.StatusInvalid, Error: "InvalidClientTokenId: the key id does not exist or is inactive", code: "InvalidClientTokenId"}
 		case "ExpiredToken":
-			return Result{Status: StatusInvalid, Error: "ExpiredToken: the session token has expired"}
+			return Result{Status: finding.StatusInvalid, Error: "ExpiredToken: the session token has expired"}
 		case "SignatureDoesNotMatch":
 			if attempt == 1 {
 				continue
 			}
-			return Result{Status: StatusInvalid,
+			return Result{Status: finding.StatusInvalid,
 				Error: "SignatureDoesNotMatch: the key id exists but the secret found with it is not its secret"}
 		}
 		msg := describe(err, secrets)
 		if timedOut {
 			msg = fmt.Sprintf("no answer from STS within %s", v.timeout)
 		}
-		return Result{Status: StatusUnknown, Error: msg}
+		return Result{Status: finding.StatusUnknown, Error: msg}
 	}
 }

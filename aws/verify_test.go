@@ -1,4 +1,4 @@
-package verify
+package aws
 
 import (
 	"context"
@@ -7,13 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/internal/awstest"
 )
 
@@ -27,7 +28,7 @@ const (
 // testConfig is an AWS configuration that reaches only the stand-in, with
 // creds as the default credentials, whatever the machine's environment.
 // Retries do not wait, unless opts say otherwise.
-func testConfig(t testing.TB, s *awstest.Server, creds awstest.Credentials, opts ...func(*config.LoadOptions) error) aws.Config {
+func testConfig(t testing.TB, s *awstest.Server, creds awstest.Credentials, opts ...func(*config.LoadOptions) error) awssdk.Config {
 	t.Helper()
 	cfg, err := LoadConfig(context.Background(), append([]func(*config.LoadOptions) error{
 		config.WithBaseEndpoint(s.URL),
@@ -71,29 +72,29 @@ func TestVerify(t *testing.T) {
 		calls int // requests the stand-in should see for the key
 	}{
 		{"live user key", Key{ID: live.KeyID, Secret: live.Secret},
-			Result{Status: StatusVerified, Account: ownAccount, ARN: "arn:aws:iam::111122223333:user/ci/deploy-bot"}, 1},
+			Result{Status: finding.StatusVerified, Account: ownAccount, ARN: "arn:aws:iam::111122223333:user/ci/deploy-bot"}, 1},
 		{"root key", Key{ID: root.KeyID, Secret: root.Secret},
-			Result{Status: StatusVerified, Account: secondAccount, ARN: "arn:aws:iam::444455556666:root", UserID: secondAccount}, 1},
+			Result{Status: finding.StatusVerified, Account: secondAccount, ARN: "arn:aws:iam::444455556666:root", UserID: secondAccount}, 1},
 		{"session credentials", Key{ID: session.KeyID, Secret: session.Secret, SessionToken: session.SessionToken},
-			Result{Status: StatusVerified, Account: ownAccount, ARN: "arn:aws:sts::111122223333:assumed-role/deployer/build-42"}, 1},
+			Result{Status: finding.StatusVerified, Account: ownAccount, ARN: "arn:aws:sts::111122223333:assumed-role/deployer/build-42"}, 1},
 		{"wrong secret, asked twice", Key{ID: live.KeyID, Secret: strings.ToUpper(live.Secret)},
-			Result{Status: StatusInvalid, Error: "SignatureDoesNotMatch: the key id exists but the secret found with it is not its secret"}, 2},
+			Result{Status: finding.StatusInvalid, Error: "SignatureDoesNotMatch: the key id exists but the secret found with it is not its secret"}, 2},
 		{"unknown key id", Key{ID: unknownID, Secret: live.Secret},
-			Result{Status: StatusInvalid, Error: "InvalidClientTokenId: the key id does not exist or is inactive"}, 1},
+			Result{Status: finding.StatusInvalid, Error: "InvalidClientTokenId: the key id does not exist or is inactive"}, 1},
 		{"inactive key", Key{ID: inactive.KeyID, Secret: inactive.Secret},
-			Result{Status: StatusInvalid, Error: "InvalidClientTokenId: the key id does not exist or is inactive"}, 1},
+			Result{Status: finding.StatusInvalid, Error: "InvalidClientTokenId: the key id does not exist or is inactive"}, 1},
 		{"throttled twice, then answered", Key{ID: throttled.KeyID, Secret: throttled.Secret},
-			Result{Status: StatusVerified, Account: foreignAccount, ARN: "arn:aws:iam::999988887777:user/app"}, 3},
+			Result{Status: finding.StatusVerified, Account: foreignAccount, ARN: "arn:aws:iam::999988887777:user/app"}, 3},
 		{"server errors", Key{ID: broken.KeyID, Secret: broken.Secret},
-			Result{Status: StatusUnknown, Error: "HTTP 500 InternalFailure: AWS internal error"}, 5},
+			Result{Status: finding.StatusUnknown, Error: "HTTP 500 InternalFailure: AWS internal error"}, 5},
 		{"no answer in time", Key{ID: slow.KeyID, Secret: slow.Secret},
-			Result{Status: StatusUnknown, Error: "no answer from STS within 300ms"}, -1},
+			Result{Status: finding.StatusUnknown, Error: "no answer from STS within 300ms"}, -1},
 		{"canary key: never sent", Key{ID: canary.KeyID, Secret: canary.Secret},
-			Result{Status: StatusCanary, Account: canaryAccount, Error: "key of a canary-token account: not sent to AWS, which would set off the alarm"}, 0},
+			Result{Status: finding.StatusCanary, Account: canaryAccount, Error: "key of a canary-token account: not sent to AWS, which would set off the alarm"}, 0},
 		{"key id alone: not sent", Key{ID: root.KeyID},
-			Result{Status: StatusUnknown, Error: "no secret access key found with this key id: not sent to AWS"}, -1},
+			Result{Status: finding.StatusUnknown, Error: "no secret access key found with this key id: not sent to AWS"}, -1},
 		{"session key without its token: not sent", Key{ID: session.KeyID, Secret: session.Secret},
-			Result{Status: StatusUnknown, Error: "temporary key id (ASIA) without its session token: not sent to AWS"}, -1},
+			Result{Status: finding.StatusUnknown, Error: "temporary key id (ASIA) without its session token: not sent to AWS"}, -1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,7 +107,7 @@ func TestVerify(t *testing.T) {
 			// share one.
 			before := len(s.CallsBy(tt.key.ID))
 			got := v.Verify(context.Background(), tt.key)
-			if got.Status == StatusVerified {
+			if got.Status == finding.StatusVerified {
 				if !strings.HasPrefix(got.UserID, "AIDA") && !strings.HasPrefix(got.UserID, "AROA") && got.UserID != tt.want.UserID {
 					t.Errorf("user id %q", got.UserID)
 				}
@@ -151,7 +152,7 @@ func TestVerifyAllCallsOncePerKey(t *testing.T) {
 		if keys[i].ID == b.KeyID {
 			want = secondAccount
 		}
-		if r.Status != StatusVerified || r.Account != want {
+		if r.Status != finding.StatusVerified || r.Account != want {
 			t.Errorf("result %d = %+v", i, r)
 		}
 	}
@@ -175,7 +176,7 @@ func TestVerifyAllBoundsConcurrency(t *testing.T) {
 	for _, workers := range []int{1, 3} {
 		results := NewVerifier(cfg, 5*time.Second).VerifyAll(context.Background(), keys, workers)
 		for i, r := range results {
-			if r.Status != StatusVerified {
+			if r.Status != finding.StatusVerified {
 				t.Errorf("key %d: %+v", i, r)
 			}
 		}
@@ -206,7 +207,7 @@ func TestVerifyWithoutNetwork(t *testing.T) {
 	secret := "s3cr3t/" + strings.Repeat("x", 33)
 	v := NewVerifier(cfg, 5*time.Second)
 	got := v.Verify(context.Background(), Key{ID: awstest.KeyID("AKIA", ownAccount, 1), Secret: secret})
-	if want := "request to 127.0.0.1:1 failed: connection refused"; got.Status != StatusUnknown || got.Error != want {
+	if want := "request to 127.0.0.1:1 failed: connection refused"; got.Status != finding.StatusUnknown || got.Error != want {
 		t.Errorf("got %+v, want unknown with %q", got, want)
 	}
 }

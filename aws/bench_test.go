@@ -1,4 +1,4 @@
-package verify
+package aws
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/internal/awstest"
 )
 
@@ -24,7 +25,7 @@ func BenchmarkVerifyAll(b *testing.B) {
 	for range b.N {
 		v := NewVerifier(cfg, 10*time.Second) // a fresh cache: every key is called
 		for _, r := range v.VerifyAll(context.Background(), keys, 8) {
-			if r.Status != StatusVerified {
+			if r.Status != finding.StatusVerified {
 				b.Fatalf("%+v", r)
 			}
 		}

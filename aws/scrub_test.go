@@ -1,4 +1,4 @@
-package verify
+package aws
 
 import (
 	"context"
@@ -20,6 +20,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/internal/awstest"
 )
 
@@ -77,12 +78,12 @@ func TestVerifyNeverEchoesSecrets(t *testing.T) {
 					case awstest.EchoInArn, awstest.EchoInUserID:
 						// An identity that is not in AWS's format is
 						// not believed, and none of it is kept.
-						want := Result{Status: StatusUnknown, Error: "STS answered with an identity not in AWS's format: answer discarded"}
+						want := Result{Status: finding.StatusUnknown, Error: "STS answered with an identity not in AWS's format: answer discarded"}
 						if got.Status != want.Status || got.Account != "" || got.ARN != "" || got.UserID != "" || got.Error != want.Error {
 							t.Errorf("got %+v, want %+v", got, want)
 						}
 					default:
-						if got.Status != StatusUnknown || !strings.HasPrefix(got.Error, "HTTP 4") {
+						if got.Status != finding.StatusUnknown || !strings.HasPrefix(got.Error, "HTTP 4") {
 							t.Errorf("got %+v, want unknown with the HTTP status", got)
 						}
 					}
@@ -103,7 +104,7 @@ func TestVerifyIdentityShapes(t *testing.T) {
 	got := NewVerifier(cfg, 5*time.Second).Verify(context.Background(), Key{ID: liar.KeyID, Secret: liar.Secret})
 	// The answer is consistent in itself: it is reported as given, and
 	// remediation compares it with the account the key id decodes to.
-	if got.Status != StatusVerified || got.Account != foreignAccount || got.ARN != "arn:aws:iam::"+foreignAccount+":user/deploy" {
+	if got.Status != finding.StatusVerified || got.Account != foreignAccount || got.ARN != "arn:aws:iam::"+foreignAccount+":user/deploy" {
 		t.Errorf("got %+v", got)
 	}
 }

@@ -1,4 +1,4 @@
-package verify
+package aws
 
 import (
 	"bufio"
@@ -10,9 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/internal/awstest"
 )
 
@@ -108,12 +109,12 @@ func TestRemediate(t *testing.T) {
 		{
 			name: "plan only",
 			want: map[string]want{
-				"own":      {ActionWouldDeactivate, ownAccount, "deploy-bot"},
-				"second":   {ActionWouldDeactivate, secondAccount, "app"},
-				"foreign":  {ActionSkip, foreignAccount, ""},
-				"root":     {ActionManual, ownAccount, "root"},
-				"asi":      {ActionManual, ownAccount, "deployer"},
-				"inactive": {ActionSkip, ownAccount, ""},
+				"own":      {finding.ActionWouldDeactivate, ownAccount, "deploy-bot"},
+				"second":   {finding.ActionWouldDeactivate, secondAccount, "app"},
+				"foreign":  {finding.ActionSkip, foreignAccount, ""},
+				"root":     {finding.ActionManual, ownAccount, "root"},
+				"asi":      {finding.ActionManual, ownAccount, "deployer"},
+				"inactive": {finding.ActionSkip, ownAccount, ""},
 			},
 			inactive: []string{"inactive"},
 		},
@@ -121,12 +122,12 @@ func TestRemediate(t *testing.T) {
 			name:       "default credentials act in their own account only",
 			deactivate: true,
 			want: map[string]want{
-				"own":      {ActionDeactivated, ownAccount, "deploy-bot"},
-				"second":   {ActionFailed, secondAccount, "app"},
-				"foreign":  {ActionSkip, foreignAccount, ""},
-				"root":     {ActionManual, ownAccount, "root"},
-				"asi":      {ActionManual, ownAccount, "deployer"},
-				"inactive": {ActionAlreadyInactive, ownAccount, "former-intern"},
+				"own":      {finding.ActionDeactivated, ownAccount, "deploy-bot"},
+				"second":   {finding.ActionFailed, secondAccount, "app"},
+				"foreign":  {finding.ActionSkip, foreignAccount, ""},
+				"root":     {finding.ActionManual, ownAccount, "root"},
+				"asi":      {finding.ActionManual, ownAccount, "deployer"},
+				"inactive": {finding.ActionAlreadyInactive, ownAccount, "former-intern"},
 			},
 			inactive: []string{"own", "inactive"},
 		},
@@ -135,12 +136,12 @@ func TestRemediate(t *testing.T) {
 			role:       roleName,
 			deactivate: true,
 			want: map[string]want{
-				"own":      {ActionDeactivated, ownAccount, "deploy-bot"},
-				"second":   {ActionDeactivated, secondAccount, "app"},
-				"foreign":  {ActionSkip, foreignAccount, ""},
-				"root":     {ActionManual, ownAccount, "root"},
-				"asi":      {ActionManual, ownAccount, "deployer"},
-				"inactive": {ActionAlreadyInactive, ownAccount, "former-intern"},
+				"own":      {finding.ActionDeactivated, ownAccount, "deploy-bot"},
+				"second":   {finding.ActionDeactivated, secondAccount, "app"},
+				"foreign":  {finding.ActionSkip, foreignAccount, ""},
+				"root":     {finding.ActionManual, ownAccount, "root"},
+				"asi":      {finding.ActionManual, ownAccount, "deployer"},
+				"inactive": {finding.ActionAlreadyInactive, ownAccount, "former-intern"},
 			},
 			inactive: []string{"own", "second", "inactive"},
 		},
@@ -166,10 +167,10 @@ func TestRemediate(t *testing.T) {
 			for name, c := range keys {
 				rem := r.Remediate(context.Background(), c.KeyID, results[c.KeyID])
 				got[name] = want{rem.Action, rem.Account, rem.User}
-				if rem.Action == ActionManual && rem.Note == "" {
+				if rem.Action == finding.ActionManual && rem.Note == "" {
 					t.Errorf("%s: manual action without instructions", name)
 				}
-				if rem.Action == ActionFailed && rem.Error == "" {
+				if rem.Action == finding.ActionFailed && rem.Error == "" {
 					t.Errorf("%s: failure without an error", name)
 				}
 			}
@@ -248,7 +249,7 @@ func TestRemediateAuditSteps(t *testing.T) {
 		t.Fatal(err)
 	}
 	rem := r.Remediate(context.Background(), e.second.KeyID, results[e.second.KeyID])
-	if rem.Action != ActionDeactivated {
+	if rem.Action != finding.ActionDeactivated {
 		t.Fatalf("got %+v", rem)
 	}
 	// Asking again does nothing more.
@@ -259,7 +260,7 @@ func TestRemediateAuditSteps(t *testing.T) {
 		{KeyID: e.second.KeyID, Account: secondAccount, Role: "arn:aws:iam::444455556666:role/" + roleName, Action: "assume-role", Result: "ok"},
 		{KeyID: e.second.KeyID, Account: secondAccount, User: "app", Action: "check-status", Result: "ok"},
 		{KeyID: e.second.KeyID, Account: secondAccount, User: "app", Action: "deactivate", Result: "ok"},
-		{KeyID: e.second.KeyID, Account: secondAccount, User: "app", Action: "decision", Result: ActionDeactivated},
+		{KeyID: e.second.KeyID, Account: secondAccount, User: "app", Action: "decision", Result: finding.ActionDeactivated},
 	}
 	if diff := cmp.Diff(want, readAudit(t, audit)); diff != "" {
 		t.Errorf("audit log (-want +got):\n%s", diff)
@@ -285,9 +286,9 @@ func TestRemediateNeverTrustsTheReport(t *testing.T) {
 		// A report edited to claim a foreign key is in an own account:
 		// the key id decodes to the foreign account.
 		{"account claimed but not decoded", e.foreign.KeyID,
-			&Result{Status: StatusVerified, Account: ownAccount, ARN: "arn:aws:iam::111122223333:user/someone"}, ActionSkip},
-		{"not verified", e.own.KeyID, nil, ActionSkip},
-		{"verification unknown", e.own.KeyID, &Result{Status: StatusUnknown, Error: "Throttling"}, ActionSkip},
+			&Result{Status: finding.StatusVerified, Account: ownAccount, ARN: "arn:aws:iam::111122223333:user/someone"}, finding.ActionSkip},
+		{"not verified", e.own.KeyID, nil, finding.ActionSkip},
+		{"verification unknown", e.own.KeyID, &Result{Status: finding.StatusUnknown, Error: "Throttling"}, finding.ActionSkip},
 	}
 	for _, tt := range tests {
 		rem := r.remediate(context.Background(), tt.keyID, tt.result)
@@ -315,7 +316,7 @@ func TestRemediateKeyDeactivatedSinceTheScan(t *testing.T) {
 		t.Fatal(err)
 	}
 	rem := r.Remediate(context.Background(), e.own.KeyID, results[e.own.KeyID])
-	if rem.Action != ActionAlreadyInactive || rem.User != "deploy-bot" {
+	if rem.Action != finding.ActionAlreadyInactive || rem.User != "deploy-bot" {
 		t.Errorf("got %+v, want already-inactive", rem)
 	}
 	if n := e.s.Count("UpdateAccessKey"); n != 0 {
@@ -348,7 +349,7 @@ func TestRemediatorOptions(t *testing.T) {
 	}
 }
 
-func testConfigNoServer(t *testing.T) aws.Config {
+func testConfigNoServer(t *testing.T) awssdk.Config {
 	t.Helper()
 	cfg, err := LoadConfig(context.Background())
 	if err != nil {
@@ -382,7 +383,7 @@ func TestRemediateActsOnlyOnItsOwnVerification(t *testing.T) {
 			t.Fatal(err)
 		}
 		rem := r.Remediate(context.Background(), c.KeyID, &read)
-		if rem.Action != ActionSkip || !strings.Contains(rem.Note, "verif") {
+		if rem.Action != finding.ActionSkip || !strings.Contains(rem.Note, "verif") {
 			t.Errorf("%s read from a report: %+v, want skip with a note", c.KeyID, rem)
 		}
 	}
@@ -402,7 +403,7 @@ func TestRemediateLegacyKeyIsManual(t *testing.T) {
 	e := newEstate(t)
 	old := e.s.AddLegacyUserKey(ownAccount, "legacy-app")
 	v := NewVerifier(testConfig(t, e.s, e.admin), 10*time.Second).Verify(context.Background(), Key{ID: old.KeyID, Secret: old.Secret})
-	if v.Status != StatusVerified {
+	if v.Status != finding.StatusVerified {
 		t.Fatalf("verification: %+v", v)
 	}
 	r, err := NewRemediator(testConfig(t, e.s, e.admin), RemediateOptions{
@@ -412,7 +413,7 @@ func TestRemediateLegacyKeyIsManual(t *testing.T) {
 		t.Fatal(err)
 	}
 	rem := r.Remediate(context.Background(), old.KeyID, &v)
-	if rem.Action != ActionManual || rem.Account != ownAccount || rem.User != "legacy-app" || !strings.Contains(rem.Note, "before 2019") {
+	if rem.Action != finding.ActionManual || rem.Account != ownAccount || rem.User != "legacy-app" || !strings.Contains(rem.Note, "before 2019") {
 		t.Errorf("got %+v, want manual with a note", rem)
 	}
 	if n := e.s.Count("UpdateAccessKey"); n != 0 || e.s.Status(old.KeyID) != "Active" {
@@ -428,7 +429,7 @@ func TestRemediateWrongSecretAsksIAMNothing(t *testing.T) {
 	e := newEstate(t)
 	v := NewVerifier(testConfig(t, e.s, e.admin), 10*time.Second).Verify(context.Background(),
 		Key{ID: e.own.KeyID, Secret: strings.ToUpper(e.own.Secret)})
-	if v.Status != StatusInvalid {
+	if v.Status != finding.StatusInvalid {
 		t.Fatalf("verification: %+v", v)
 	}
 	before := len(e.s.Calls())
@@ -438,7 +439,7 @@ func TestRemediateWrongSecretAsksIAMNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rem := r.Remediate(context.Background(), e.own.KeyID, &v); rem.Action != ActionSkip || !strings.Contains(rem.Note, "SignatureDoesNotMatch") {
+	if rem := r.Remediate(context.Background(), e.own.KeyID, &v); rem.Action != finding.ActionSkip || !strings.Contains(rem.Note, "SignatureDoesNotMatch") {
 		t.Errorf("got %+v, want skip", rem)
 	}
 	if calls := e.s.Calls()[before:]; len(calls) != 0 {

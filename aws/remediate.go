@@ -1,4 +1,4 @@
-package verify
+package aws
 
 import (
 	"context"
@@ -8,38 +8,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-)
 
-// Remediation actions.
-const (
-	// ActionWouldDeactivate is the plan for a live key of an own account.
-	ActionWouldDeactivate = "would-deactivate"
-	// ActionDeactivated: the key was set Inactive with iam:UpdateAccessKey.
-	ActionDeactivated = "deactivated"
-	// ActionAlreadyInactive: the key was found inactive; nothing changed.
-	ActionAlreadyInactive = "already-inactive"
-	// ActionManual: the key cannot be deactivated through IAM (root user,
-	// temporary credentials); Note says what to do.
-	ActionManual = "manual"
-	// ActionSkip: the key is not to be touched; Note says why.
-	ActionSkip = "skip"
-	// ActionFailed: a step failed; Error says which and why.
-	ActionFailed = "failed"
+	"github.com/keysweep/keysweep/detectors"
+	"github.com/keysweep/keysweep/finding"
 )
-
-// Remediation is what was done, or would be done, about a key.
-type Remediation struct {
-	Action  string `json:"action"`
-	Account string `json:"account"`
-	User    string `json:"user"`
-	Note    string `json:"note,omitempty"`
-	Error   string `json:"error"`
-}
 
 // RemediateOptions say whose keys may be touched and how.
 type RemediateOptions struct {
@@ -82,15 +59,24 @@ func ParseAccounts(list []string) ([]string, error) {
 	return out, nil
 }
 
+// CheckRoleName says what is wrong with an IAM role name, if anything;
+// "" is no role.
+func CheckRoleName(name string) error {
+	if name != "" && !roleNameRe.MatchString(name) {
+		return fmt.Errorf("invalid role name %q", name)
+	}
+	return nil
+}
+
 // Remediator deactivates live keys of the user's own accounts. It is not
 // safe for concurrent use: remediation goes one key at a time, on purpose.
 type Remediator struct {
-	cfg  aws.Config
+	cfg  awssdk.Config
 	opts RemediateOptions
 	own  map[string]bool
 
 	clients map[string]*iamClient // by account
-	done    map[string]Remediation
+	done    map[string]finding.Remediation
 	// secrets are those of the credentials remediation acts with: an
 	// endpoint's answer that holds one is not written out.
 	secrets     []string
@@ -103,12 +89,12 @@ type iamClient struct {
 }
 
 // NewRemediator returns a Remediator acting with cfg's default credentials.
-func NewRemediator(cfg aws.Config, opts RemediateOptions) (*Remediator, error) {
+func NewRemediator(cfg awssdk.Config, opts RemediateOptions) (*Remediator, error) {
 	if len(opts.OwnAccounts) == 0 {
 		return nil, errors.New("no own accounts given")
 	}
-	if opts.RoleName != "" && !roleNameRe.MatchString(opts.RoleName) {
-		return nil, fmt.Errorf("invalid role name %q", opts.RoleName)
+	if err := CheckRoleName(opts.RoleName); err != nil {
+		return nil, err
 	}
 	if opts.Audit == nil {
 		return nil, errors.New("remediation needs an audit log")
@@ -123,7 +109,7 @@ func NewRemediator(cfg aws.Config, opts RemediateOptions) (*Remediator, error) {
 		}
 		own[a] = true
 	}
-	return &Remediator{cfg: cfg, opts: opts, own: own, clients: map[string]*iamClient{}, done: map[string]Remediation{}}, nil
+	return &Remediator{cfg: cfg, opts: opts, own: own, clients: map[string]*iamClient{}, done: map[string]finding.Remediation{}}, nil
 }
 
 // Remediate decides about, and with Deactivate acts on, the key keyID
@@ -135,7 +121,7 @@ func NewRemediator(cfg aws.Config, opts RemediateOptions) (*Remediator, error) {
 // to one of the own accounts, STS answered for that same account, and
 // IAM, asked again just before, still lists it as active. Keys are never
 // deleted. Each key id is dealt with once.
-func (r *Remediator) Remediate(ctx context.Context, keyID string, v *Result) Remediation {
+func (r *Remediator) Remediate(ctx context.Context, keyID string, v *Result) finding.Remediation {
 	if rem, ok := r.done[keyID]; ok {
 		return rem
 	}
@@ -144,41 +130,41 @@ func (r *Remediator) Remediate(ctx context.Context, keyID string, v *Result) Rem
 
 // Skip records that keyID is left alone, for the reason note, without
 // asking AWS anything: for a key that cannot be verified again.
-func (r *Remediator) Skip(keyID, note string) Remediation {
+func (r *Remediator) Skip(keyID, note string) finding.Remediation {
 	if rem, ok := r.done[keyID]; ok {
 		return rem
 	}
-	account, _ := AccountID(keyID)
+	account, _ := detectors.AccountID(keyID)
 	if !keyIDRe.MatchString(keyID) {
 		account = ""
 	}
-	return r.decided(keyID, Remediation{Action: ActionSkip, Account: account, Note: note})
+	return r.decided(keyID, finding.Remediation{Action: finding.ActionSkip, Account: account, Note: note})
 }
 
 // decided records the decision about an own account's key in the audit
 // log, and remembers it.
-func (r *Remediator) decided(keyID string, rem Remediation) Remediation {
-	if rem.Action != ActionSkip || r.own[rem.Account] {
-		if err := r.audit(keyID, rem.Account, rem.User, "decision", rem.Action, rem.Error); err != nil && rem.Action != ActionFailed {
-			rem.Action, rem.Error = ActionFailed, err.Error()
+func (r *Remediator) decided(keyID string, rem finding.Remediation) finding.Remediation {
+	if rem.Action != finding.ActionSkip || r.own[rem.Account] {
+		if err := r.audit(keyID, rem.Account, rem.User, "decision", rem.Action, rem.Error); err != nil && rem.Action != finding.ActionFailed {
+			rem.Action, rem.Error = finding.ActionFailed, err.Error()
 		}
 	}
 	r.done[keyID] = rem
 	return rem
 }
 
-func (r *Remediator) remediate(ctx context.Context, keyID string, v *Result) Remediation {
+func (r *Remediator) remediate(ctx context.Context, keyID string, v *Result) finding.Remediation {
 	if !keyIDRe.MatchString(keyID) {
-		return Remediation{Action: ActionSkip, Note: "not an AWS access key id"}
+		return finding.Remediation{Action: finding.ActionSkip, Note: "not an AWS access key id"}
 	}
-	decoded, hasDecoded := AccountID(keyID)
+	decoded, hasDecoded := detectors.AccountID(keyID)
 	account := decoded
-	if !hasDecoded && v != nil && v.fresh && v.Status == StatusVerified {
+	if !hasDecoded && v != nil && v.fresh && v.Status == finding.StatusVerified {
 		account = v.Account
 	}
-	rem := Remediation{Account: account}
+	rem := finding.Remediation{Account: account}
 	if !r.own[account] {
-		rem.Action = ActionSkip
+		rem.Action = finding.ActionSkip
 		if account == "" {
 			rem.Note = "the key's account is unknown: not one of --own-accounts"
 		} else {
@@ -187,29 +173,29 @@ func (r *Remediator) remediate(ctx context.Context, keyID string, v *Result) Rem
 		return rem
 	}
 	if v != nil && !v.fresh {
-		rem.Action = ActionSkip
+		rem.Action = finding.ActionSkip
 		rem.Note = "a verification read from a report proves nothing: not touched; the key must be verified again with its secret"
 		return rem
 	}
 	switch status := verification(v); status {
-	case StatusVerified:
-	case StatusInvalid:
+	case finding.StatusVerified:
+	case finding.StatusInvalid:
 		// Only InvalidClientTokenId may mean an inactive key; after
 		// SignatureDoesNotMatch or ExpiredToken IAM has nothing to say.
 		if r.opts.Deactivate && hasDecoded && v.code == "InvalidClientTokenId" {
 			return r.checkInactive(ctx, keyID, rem, v)
 		}
-		rem.Action, rem.Note = ActionSkip, "not live ("+v.Error+"): nothing to deactivate"
+		rem.Action, rem.Note = finding.ActionSkip, "not live ("+v.Error+"): nothing to deactivate"
 		return rem
 	case "":
-		rem.Action, rem.Note = ActionSkip, "not verified: scan again with --verify to know whether it is live"
+		rem.Action, rem.Note = finding.ActionSkip, "not verified: scan again with --verify to know whether it is live"
 		return rem
 	default:
-		rem.Action, rem.Note = ActionSkip, fmt.Sprintf("verification was %s (%s): not touched; verify again", status, v.Error)
+		rem.Action, rem.Note = finding.ActionSkip, fmt.Sprintf("verification was %s (%s): not touched; verify again", status, v.Error)
 		return rem
 	}
 	if hasDecoded && decoded != v.Account {
-		rem.Action = ActionSkip
+		rem.Action = finding.ActionSkip
 		rem.Note = fmt.Sprintf("the key id decodes to account %s but STS answered for account %s: not touched", decoded, v.Account)
 		return rem
 	}
@@ -217,17 +203,17 @@ func (r *Remediator) remediate(ctx context.Context, keyID string, v *Result) Rem
 	arn := parseARN(v.ARN)
 	switch {
 	case strings.HasPrefix(keyID, "ASIA"):
-		rem.Action, rem.User, rem.Note = ActionManual, arn.name(), temporaryAdvice(arn)
+		rem.Action, rem.User, rem.Note = finding.ActionManual, arn.name(), temporaryAdvice(arn)
 		return rem
 	case arn.resource == "root":
-		rem.Action, rem.User = ActionManual, "root"
+		rem.Action, rem.User = finding.ActionManual, "root"
 		rem.Note = fmt.Sprintf("root user access key: IAM cannot deactivate it. Sign in to account %s as the root user and make the key "+
 			"inactive under Security credentials, or, in an AWS Organization with centralized root access, act on the member's root "+
 			"credentials from the management account (sts:AssumeRoot)", account)
 		return rem
 	case !hasDecoded:
 		// Only STS says whose key it is: not enough to act on.
-		rem.Action, rem.User = ActionManual, arn.name()
+		rem.Action, rem.User = finding.ActionManual, arn.name()
 		rem.Note = fmt.Sprintf("the key id carries no account (issued before 2019), so STS's answer cannot be checked against it: "+
 			"if %s in account %s is yours, make the key inactive yourself (IAM console, or aws iam update-access-key "+
 			"--access-key-id %s --status Inactive --user-name %s)", arn.name(), account, keyID, arn.name())
@@ -235,7 +221,7 @@ func (r *Remediator) remediate(ctx context.Context, keyID string, v *Result) Rem
 	}
 	rem.User = arn.userName()
 	if !r.opts.Deactivate {
-		rem.Action = ActionWouldDeactivate
+		rem.Action = finding.ActionWouldDeactivate
 		if rem.User == "" {
 			rem.Note = "the user will be looked up with iam:GetAccessKeyLastUsed"
 		}
@@ -253,47 +239,47 @@ func verification(v *Result) string {
 
 // deactivate sets keyID Inactive in rem.Account, unless IAM already lists
 // it as inactive.
-func (r *Remediator) deactivate(ctx context.Context, keyID string, rem Remediation, partition string) Remediation {
+func (r *Remediator) deactivate(ctx context.Context, keyID string, rem finding.Remediation, partition string) finding.Remediation {
 	client, err := r.client(ctx, keyID, rem.Account, partition)
 	if err != nil {
-		rem.Action, rem.Error = ActionFailed, err.Error()
+		rem.Action, rem.Error = finding.ActionFailed, err.Error()
 		return rem
 	}
 	if rem.User == "" {
 		if rem.User, err = r.lookupUser(ctx, client, keyID, rem.Account); err != nil {
-			rem.Action, rem.Error = ActionFailed, err.Error()
+			rem.Action, rem.Error = finding.ActionFailed, err.Error()
 			return rem
 		}
 	}
 	status, err := r.keyStatus(ctx, client, keyID, rem.Account, rem.User)
 	if err != nil {
-		rem.Action, rem.Error = ActionFailed, err.Error()
+		rem.Action, rem.Error = finding.ActionFailed, err.Error()
 		return rem
 	}
 	if status == types.StatusTypeInactive {
-		rem.Action = ActionAlreadyInactive
+		rem.Action = finding.ActionAlreadyInactive
 		return rem
 	}
 
 	cctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 	_, err = client.UpdateAccessKey(cctx, &iam.UpdateAccessKeyInput{
-		AccessKeyId: aws.String(keyID),
-		UserName:    aws.String(rem.User),
+		AccessKeyId: awssdk.String(keyID),
+		UserName:    awssdk.String(rem.User),
 		Status:      types.StatusTypeInactive,
 	})
 	cancel()
 	if err := r.step(keyID, rem.Account, rem.User, "deactivate", err); err != nil {
-		rem.Action, rem.Error = ActionFailed, "iam:UpdateAccessKey: "+err.Error()
+		rem.Action, rem.Error = finding.ActionFailed, "iam:UpdateAccessKey: "+err.Error()
 		return rem
 	}
-	rem.Action = ActionDeactivated
+	rem.Action = finding.ActionDeactivated
 	return rem
 }
 
 // checkInactive looks up an own key that STS refused: if IAM lists it as
 // inactive, it is reported so; otherwise there is nothing to do.
-func (r *Remediator) checkInactive(ctx context.Context, keyID string, rem Remediation, v *Result) Remediation {
-	rem.Action, rem.Note = ActionSkip, "not live ("+v.Error+"): nothing to deactivate"
+func (r *Remediator) checkInactive(ctx context.Context, keyID string, rem finding.Remediation, v *Result) finding.Remediation {
+	rem.Action, rem.Note = finding.ActionSkip, "not live ("+v.Error+"): nothing to deactivate"
 	client, err := r.client(ctx, keyID, rem.Account, "")
 	if err != nil {
 		return rem
@@ -304,18 +290,18 @@ func (r *Remediator) checkInactive(ctx context.Context, keyID string, rem Remedi
 	}
 	status, err := r.keyStatus(ctx, client, keyID, rem.Account, user)
 	if err == nil && status == types.StatusTypeInactive {
-		rem.Action, rem.User, rem.Note = ActionAlreadyInactive, user, ""
+		rem.Action, rem.User, rem.Note = finding.ActionAlreadyInactive, user, ""
 	}
 	return rem
 }
 
 func (r *Remediator) lookupUser(ctx context.Context, client *iam.Client, keyID, account string) (string, error) {
 	cctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
-	out, err := client.GetAccessKeyLastUsed(cctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(keyID)})
+	out, err := client.GetAccessKeyLastUsed(cctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: awssdk.String(keyID)})
 	cancel()
 	user := ""
 	if err == nil {
-		if user = shaped(aws.ToString(out.UserName), userNameRe, r.secrets); user == "" {
+		if user = shaped(awssdk.ToString(out.UserName), userNameRe, r.secrets); user == "" {
 			err = ownError("no user name in AWS's format in the answer")
 		}
 	}
@@ -334,13 +320,13 @@ func (r *Remediator) keyStatus(ctx context.Context, client *iam.Client, keyID, a
 		const maxPages = 10
 		for page := 1; ; page++ {
 			cctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
-			out, err := client.ListAccessKeys(cctx, &iam.ListAccessKeysInput{UserName: aws.String(user), Marker: marker})
+			out, err := client.ListAccessKeys(cctx, &iam.ListAccessKeysInput{UserName: awssdk.String(user), Marker: marker})
 			cancel()
 			if err != nil {
 				return err
 			}
 			for _, k := range out.AccessKeyMetadata {
-				if aws.ToString(k.AccessKeyId) == keyID {
+				if awssdk.ToString(k.AccessKeyId) == keyID {
 					status = k.Status
 					return nil
 				}
@@ -381,11 +367,11 @@ func (r *Remediator) newClient(ctx context.Context, keyID, account, partition st
 			cancel()
 			switch {
 			case err != nil:
-			case !accountRe.MatchString(aws.ToString(out.Account)):
+			case !accountRe.MatchString(awssdk.ToString(out.Account)):
 				err = ownError(errMalformedIdentity)
-			case aws.ToString(out.Account) != account:
+			case awssdk.ToString(out.Account) != account:
 				err = ownError(fmt.Sprintf("the default credentials belong to account %s, not %s: give --role-name to act through a role in %s",
-					aws.ToString(out.Account), account, account))
+					awssdk.ToString(out.Account), account, account))
 			}
 		}
 		if err := r.step(keyID, account, "", "check-credentials", err); err != nil {
@@ -402,9 +388,9 @@ func (r *Remediator) newClient(ctx context.Context, keyID, account, partition st
 	if err == nil {
 		cctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 		out, err = stsClient.AssumeRole(cctx, &sts.AssumeRoleInput{
-			RoleArn:         aws.String(roleARN),
-			RoleSessionName: aws.String("keysweep-remediation"),
-			DurationSeconds: aws.Int32(900),
+			RoleArn:         awssdk.String(roleARN),
+			RoleSessionName: awssdk.String("keysweep-remediation"),
+			DurationSeconds: awssdk.Int32(900),
 		})
 		cancel()
 		if err == nil && out.Credentials == nil {
@@ -415,9 +401,9 @@ func (r *Remediator) newClient(ctx context.Context, keyID, account, partition st
 		return nil, fmt.Errorf("assume %s: %w", roleARN, err)
 	}
 	c := out.Credentials
-	r.secrets = append(r.secrets, aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
-	creds := credentials.NewStaticCredentialsProvider(aws.ToString(c.AccessKeyId), aws.ToString(c.SecretAccessKey), aws.ToString(c.SessionToken))
-	return iam.NewFromConfig(r.cfg, func(o *iam.Options) { o.Credentials = aws.NewCredentialsCache(creds) }), nil
+	r.secrets = append(r.secrets, awssdk.ToString(c.SecretAccessKey), awssdk.ToString(c.SessionToken))
+	creds := credentials.NewStaticCredentialsProvider(awssdk.ToString(c.AccessKeyId), awssdk.ToString(c.SecretAccessKey), awssdk.ToString(c.SessionToken))
+	return iam.NewFromConfig(r.cfg, func(o *iam.Options) { o.Credentials = awssdk.NewCredentialsCache(creds) }), nil
 }
 
 // defaultSecrets learns the secrets of the default credentials, which

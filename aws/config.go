@@ -1,4 +1,4 @@
-package verify
+package aws
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
+	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -28,13 +28,13 @@ const DefaultRegion = "us-east-1"
 // Throttling is retried with jittered exponential backoff, and without the
 // SDK's client-side retry quota: a scan that verifies many keys must wait
 // for AWS, not give up on its own.
-func LoadConfig(ctx context.Context, opts ...func(*config.LoadOptions) error) (aws.Config, error) {
+func LoadConfig(ctx context.Context, opts ...func(*config.LoadOptions) error) (awssdk.Config, error) {
 	opts = append([]func(*config.LoadOptions) error{
 		retryer(backoff{base: 200 * time.Millisecond, max: 5 * time.Second}),
 	}, opts...)
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+		return awssdk.Config{}, fmt.Errorf("load AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
 		cfg.Region = DefaultRegion
@@ -50,7 +50,7 @@ func WithBackoff(delay func(attempt int) time.Duration) func(*config.LoadOptions
 }
 
 func retryer(b retry.BackoffDelayer) func(*config.LoadOptions) error {
-	return config.WithRetryer(func() aws.Retryer {
+	return config.WithRetryer(func() awssdk.Retryer {
 		return retry.NewStandard(func(o *retry.StandardOptions) {
 			o.MaxAttempts = 5
 			o.Backoff = b

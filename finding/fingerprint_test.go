@@ -1,4 +1,4 @@
-package report
+package finding
 
 import (
 	"context"
@@ -10,8 +10,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/keysweep/keysweep/scanner"
 )
 
 // The fingerprints below are pinned: ignore files, baselines and sweep
@@ -133,13 +131,25 @@ func TestFingerprinterIsBounded(t *testing.T) {
 	}
 }
 
-func TestBuildFingerprintsEachSecret(t *testing.T) {
+func TestFillFingerprintsEachSecret(t *testing.T) {
 	t.Parallel()
-	fs := testFindings()
-	for i, f := range Build(fs, false) {
-		if want := Fingerprint(fs[i].RuleID, fs[i].KeyID, fs[i].Secret); f.Fingerprint != want {
+	fs := []Finding{
+		{RuleID: "generic-secret", Secret: "s3cr3t-value-1"},
+		{RuleID: "generic-secret", Secret: "s3cr3t-value-1", Path: "again"},
+		{RuleID: "aws-access-key", KeyID: "AKIA" + "ZR3VQ7WXK2MDTE6B", Secret: "9dr/WqXyWX" + "9kM2Lp3QzR8vT0bN6cHjE4fUaGs1Q"},
+		{RuleID: "generic-secret", Secret: "kept", Fingerprint: "generic-secret:0123456789abcdef"},
+	}
+	var p Fingerprinter
+	if err := p.Fill(context.Background(), fs); err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range fs[:3] {
+		if want := Fingerprint(f.RuleID, f.KeyID, f.Secret); f.Fingerprint != want {
 			t.Errorf("finding %d: fingerprint %s, want %s", i, f.Fingerprint, want)
 		}
+	}
+	if fs[3].Fingerprint != "generic-secret:0123456789abcdef" {
+		t.Errorf("a fingerprint read from a report was replaced: %s", fs[3].Fingerprint)
 	}
 }
 
@@ -173,9 +183,9 @@ func BenchmarkFingerprint(b *testing.B) {
 // seconds; a hook whose budget is spent stops at once.
 func TestWarmStopsWithItsContext(t *testing.T) {
 	t.Parallel()
-	var fs []scanner.Finding
+	var fs []Finding
 	for i := range 64 {
-		fs = append(fs, scanner.Finding{RuleID: "generic-secret", Secret: fmt.Sprintf("s3cr3t-value-%d", i)})
+		fs = append(fs, Finding{RuleID: "generic-secret", Secret: fmt.Sprintf("s3cr3t-value-%d", i)})
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -1,12 +1,11 @@
-package main
+package aws
 
 import (
 	"context"
 	"strings"
 
 	"github.com/keysweep/keysweep/detectors"
-	"github.com/keysweep/keysweep/report"
-	"github.com/keysweep/keysweep/verify"
+	"github.com/keysweep/keysweep/finding"
 )
 
 // A report is no proof that a key leaked: key ids are not secret, so
@@ -26,31 +25,31 @@ const maxPairsPerKey = 8
 // order of the report, the pairs found with it, or why there is none.
 type reverification struct {
 	ids   []string
-	pairs map[string][]verify.Key
+	pairs map[string][]Key
 	// lacking holds a key as the report has it (secret redacted or
 	// missing), for the key ids with no usable pair.
-	lacking  map[string]verify.Key
+	lacking  map[string]Key
 	redacted map[string]bool
 }
 
 // planReverification reads the pairs of findings for the key ids that may
 // be acted on. Keys of other accounts are not verified: they are never
 // touched, so there is no call to make with them.
-func planReverification(findings []report.Finding, own map[string]bool) *reverification {
-	p := &reverification{pairs: map[string][]verify.Key{}, lacking: map[string]verify.Key{}, redacted: map[string]bool{}}
+func planReverification(findings []finding.Finding, own map[string]bool) *reverification {
+	p := &reverification{pairs: map[string][]Key{}, lacking: map[string]Key{}, redacted: map[string]bool{}}
 	seen := map[string]bool{}
 	for _, f := range findings {
 		if f.KeyID == "" {
 			continue
 		}
-		if account, ok := verify.AccountID(f.KeyID); ok && !own[account] {
+		if account, ok := detectors.AccountID(f.KeyID); ok && !own[account] {
 			continue
 		}
 		if !seen[f.KeyID] {
 			seen[f.KeyID] = true
 			p.ids = append(p.ids, f.KeyID)
 		}
-		k := verify.Key{ID: f.KeyID}
+		k := Key{ID: f.KeyID}
 		if f.RuleID == detectors.AWSKeyRule {
 			k.Secret, k.SessionToken = f.Secret, f.SessionToken
 		}
@@ -59,7 +58,7 @@ func planReverification(findings []report.Finding, own map[string]bool) *reverif
 			if ks := p.pairs[k.ID]; len(ks) < maxPairsPerKey && !contains(ks, k) {
 				p.pairs[k.ID] = append(ks, k)
 			}
-		case k.Secret != "" && !verify.IsSecretAccessKey(k.Secret), k.SessionToken != "" && !verify.IsSessionToken(k.SessionToken):
+		case k.Secret != "" && !IsSecretAccessKey(k.Secret), k.SessionToken != "" && !IsSessionToken(k.SessionToken):
 			p.redacted[k.ID] = true
 			p.lacking[k.ID] = k
 		default:
@@ -73,17 +72,17 @@ func planReverification(findings []report.Finding, own map[string]bool) *reverif
 
 // usable reports whether k can be sent to STS: a secret access key and,
 // for temporary credentials, a session token, none of them redacted.
-func usable(k verify.Key) bool {
-	if !verify.IsSecretAccessKey(k.Secret) {
+func usable(k Key) bool {
+	if !IsSecretAccessKey(k.Secret) {
 		return false
 	}
 	if strings.HasPrefix(k.ID, "ASIA") {
-		return verify.IsSessionToken(k.SessionToken)
+		return IsSessionToken(k.SessionToken)
 	}
-	return k.SessionToken == "" || verify.IsSessionToken(k.SessionToken)
+	return k.SessionToken == "" || IsSessionToken(k.SessionToken)
 }
 
-func contains(ks []verify.Key, k verify.Key) bool {
+func contains(ks []Key, k Key) bool {
 	for _, x := range ks {
 		if x == k {
 			return true
@@ -95,15 +94,15 @@ func contains(ks []verify.Key, k verify.Key) bool {
 // verify asks STS about every usable pair and returns, for each key id
 // planned, the answer that proves the most; for a key id with no usable
 // pair, the verifier's word on why it sent nothing.
-func (p *reverification) verify(ctx context.Context, v *verify.Verifier, workers int) map[string]*verify.Result {
-	var keys []verify.Key
+func (p *reverification) verify(ctx context.Context, v *Verifier, workers int) map[string]*Result {
+	var keys []Key
 	for _, id := range p.ids {
 		keys = append(keys, p.pairs[id]...)
 	}
 	results := v.VerifyAll(ctx, keys, workers)
-	best := map[string]*verify.Result{}
+	best := map[string]*Result{}
 	for i, k := range keys {
-		if rank(&results[i]) > rank(best[k.ID]) {
+		if b := best[k.ID]; b == nil || results[i].Verification().Rank() > b.Verification().Rank() {
 			best[k.ID] = &results[i]
 		}
 	}
@@ -130,11 +129,40 @@ func (p *reverification) unverifiable(keyID string) string {
 		"scan again with `keysweep git --verify --deactivate` to act where the secret is found"
 }
 
-// redactAgain hides a secret read from an unredacted report before the
-// report is written again; a value redacted already is left as it is.
-func redactAgain(s string) string {
-	if s == "" || strings.HasSuffix(s, "*****") {
-		return s
+// Reverify acts on the AWS keys a report lists, proving each leak again
+// first: for each key id of an own account (or that carries no account),
+// sts:GetCallerIdentity signed with the pairs the report holds, and
+// remediation on that answer only. fs is updated in place with this run's
+// verification and remediation; a key of another account is neither sent
+// nor touched, and loses the verification the report claimed. warn is told
+// once about each key that cannot be verified again, and why. It returns
+// how many of those could not be because the report's secret is redacted.
+func (s *Session) Reverify(ctx context.Context, fs []finding.Finding, warn func(keyID, why string)) (redacted int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	plan := planReverification(fs, s.own)
+	results := plan.verify(ctx, s.verifier, s.workers)
+	told := map[string]bool{}
+	for i, f := range fs {
+		if f.KeyID == "" {
+			continue
+		}
+		var rem finding.Remediation
+		if why := plan.unverifiable(f.KeyID); why != "" {
+			if !told[f.KeyID] {
+				told[f.KeyID] = true
+				warn(f.KeyID, why)
+				if plan.redacted[f.KeyID] {
+					redacted++
+				}
+			}
+			rem = s.remediator.Skip(f.KeyID, why)
+		} else {
+			rem = s.remediator.Remediate(ctx, f.KeyID, results[f.KeyID])
+		}
+		fs[i].Verification, fs[i].Remediation = results[f.KeyID].Verification(), &rem
+		s.note(f.KeyID, fs[i].Verification)
+		s.remediation[f.KeyID] = rem
 	}
-	return report.Redact(s)
+	return redacted
 }

@@ -1,4 +1,4 @@
-package verify
+package aws
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/internal/awstest"
 )
 
@@ -27,7 +28,7 @@ func TestRetriesWaitAsTheBackoffSays(t *testing.T) {
 	s.Throttle(c.KeyID, 3)
 	start := time.Now()
 	got := NewVerifier(cfg, 10*time.Second).Verify(context.Background(), Key{ID: c.KeyID, Secret: c.Secret})
-	if got.Status != StatusVerified {
+	if got.Status != finding.StatusVerified {
 		t.Fatalf("got %+v", got)
 	}
 	mu.Lock()

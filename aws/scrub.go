@@ -1,4 +1,4 @@
-package verify
+package aws
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package report
+package finding
 
 import (
 	"context"
@@ -8,8 +8,6 @@ import (
 	"sync"
 
 	"golang.org/x/crypto/argon2"
-
-	"github.com/keysweep/keysweep/scanner"
 )
 
 // The fingerprint scheme, version 2. Changing any of these changes every
@@ -137,25 +135,39 @@ func (p *Fingerprinter) Fingerprint(ruleID, keyID, secret string) string {
 	return fp
 }
 
-// Build is Build, fingerprinting through p. The distinct secrets are
-// fingerprinted first, on every core: a scan with hundreds of generic
-// secrets would otherwise spend seconds in the KDF, one after another.
-func (p *Fingerprinter) Build(fs []scanner.Finding, noRedact bool) []Finding {
-	_ = p.Warm(context.Background(), fs)
-	return build(fs, noRedact, p.Fingerprint)
+// Fill sets the fingerprint of every finding of fs that has none. The
+// distinct secrets are fingerprinted first, on every core: a scan with
+// hundreds of generic secrets would otherwise spend seconds in the KDF,
+// one after another. It stops early, with ctx's error, when ctx is done;
+// the findings not reached keep no fingerprint.
+func (p *Fingerprinter) Fill(ctx context.Context, fs []Finding) error {
+	err := p.Warm(ctx, fs)
+	for i := range fs {
+		f := &fs[i]
+		if f.Fingerprint != "" {
+			continue
+		}
+		if err != nil && f.KeyID == "" {
+			if _, ok := p.lookup(p.key(f.RuleID, f.Secret)); !ok {
+				continue
+			}
+		}
+		f.Fingerprint = p.Fingerprint(f.RuleID, f.KeyID, f.Secret)
+	}
+	return err
 }
 
 // Warm fingerprints the distinct secrets of fs that p does not know yet,
 // on every core, so that the calls that follow find them cached. It stops
 // early, with ctx's error, when ctx is done: thousands of secrets cost
 // seconds, more than a push hook's budget.
-func (p *Fingerprinter) Warm(ctx context.Context, fs []scanner.Finding) error {
+func (p *Fingerprinter) Warm(ctx context.Context, fs []Finding) error {
 	type job struct{ rule, secret string }
 	seen := make(map[fingerprintKey]bool)
 	var jobs []job
 	for _, f := range fs {
-		if f.KeyID != "" {
-			continue // no KDF
+		if f.KeyID != "" || f.Fingerprint != "" {
+			continue // no KDF, or done already
 		}
 		k := p.key(f.RuleID, f.Secret)
 		if seen[k] {

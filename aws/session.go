@@ -1,0 +1,222 @@
+package aws
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/keysweep/keysweep/detectors"
+	"github.com/keysweep/keysweep/finding"
+)
+
+// Options say what a run does with the AWS keys it finds.
+type Options struct {
+	// Workers is how many verification calls are in flight at once.
+	Workers int
+	// Timeout bounds one verification call, retries included; a
+	// remediation call gets RemediationTimeout.
+	Timeout            time.Duration
+	RemediationTimeout time.Duration
+	// OwnAccounts are the user's accounts: only their live keys are
+	// remediated. Without them, keys are only verified.
+	OwnAccounts []string
+	// RoleName, if set, is assumed in each own account to act there.
+	RoleName string
+	// Deactivate acts; without it remediation only plans.
+	Deactivate bool
+	// AuditLog is the file every remediation step is appended to; ""
+	// means DefaultAuditLogPath.
+	AuditLog string
+	// Load are added to the AWS configuration (tests: an endpoint,
+	// retries that do not wait).
+	Load []func(*config.LoadOptions) error
+}
+
+// Session verifies and remediates the AWS keys of one run, and counts
+// what it did for the summary. It is safe for concurrent use: a sweep
+// processes several repositories' findings at once, one batch at a time.
+type Session struct {
+	verifier   *Verifier
+	workers    int
+	remediator *Remediator
+	audit      *AuditLog
+	own        map[string]bool
+
+	mu sync.Mutex
+	// best is the most telling verification of each key id processed,
+	// and remediation what was decided about it.
+	best        map[string]*finding.Verification
+	remediation map[string]finding.Remediation
+}
+
+// Open prepares a session: the AWS configuration, and with own accounts
+// the remediator and its audit log. It fails before any scan is done when
+// the set-up is wrong.
+func Open(ctx context.Context, opts Options) (*Session, error) {
+	cfg, err := LoadConfig(ctx, opts.Load...)
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{
+		verifier:    NewVerifier(cfg, opts.Timeout),
+		workers:     max(1, opts.Workers),
+		own:         map[string]bool{},
+		best:        map[string]*finding.Verification{},
+		remediation: map[string]finding.Remediation{},
+	}
+	if len(opts.OwnAccounts) == 0 {
+		return s, nil
+	}
+	accounts, err := ParseAccounts(opts.OwnAccounts)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range accounts {
+		s.own[a] = true
+	}
+	path := opts.AuditLog
+	if path == "" {
+		if path, err = DefaultAuditLogPath(); err != nil {
+			return nil, err
+		}
+	}
+	if s.audit, err = OpenAuditLog(path); err != nil {
+		return nil, err
+	}
+	s.remediator, err = NewRemediator(cfg, RemediateOptions{
+		OwnAccounts: accounts,
+		RoleName:    opts.RoleName,
+		Deactivate:  opts.Deactivate,
+		Timeout:     opts.RemediationTimeout,
+		Audit:       s.audit,
+	})
+	if err != nil {
+		s.audit.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the audit log.
+func (s *Session) Close() error {
+	if s == nil || s.audit == nil {
+		return nil
+	}
+	return s.audit.Close()
+}
+
+// AuditLogPath is where remediation steps go, "" without remediation.
+func (s *Session) AuditLogPath() string {
+	if s == nil || s.audit == nil {
+		return ""
+	}
+	return s.audit.Path
+}
+
+// Process verifies the AWS findings of fs in place and, with own
+// accounts, remediates their keys. A key id found alone is not sent; it
+// shares the result of the same key id verified through a pair, or says
+// why it was not sent.
+func (s *Session) Process(ctx context.Context, fs []finding.Finding) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var idx []int
+	var keys []Key
+	for i, f := range fs {
+		if f.RuleID == detectors.AWSKeyRule {
+			idx = append(idx, i)
+			keys = append(keys, Key{ID: f.KeyID, Secret: f.Secret, SessionToken: f.SessionToken})
+		}
+	}
+	results := s.verifier.VerifyAll(ctx, keys, s.workers)
+	// Only this run's answers are acted on, never a report's.
+	best := map[string]*Result{}
+	for j, i := range idx {
+		r := &results[j]
+		fs[i].Verification = r.Verification()
+		if b := best[fs[i].KeyID]; b == nil || r.Verification().Rank() > b.Verification().Rank() {
+			best[fs[i].KeyID] = r
+		}
+	}
+	for i, f := range fs {
+		if f.RuleID != detectors.AWSKeyIDRule {
+			continue
+		}
+		if b := best[f.KeyID]; b != nil && b.Status == finding.StatusVerified {
+			fs[i].Verification = b.Verification()
+			continue
+		}
+		r := s.verifier.Verify(ctx, Key{ID: f.KeyID})
+		fs[i].Verification = r.Verification()
+		if best[f.KeyID] == nil {
+			best[f.KeyID] = &r
+		}
+	}
+	for i, f := range fs {
+		if f.KeyID == "" {
+			continue
+		}
+		s.note(f.KeyID, fs[i].Verification)
+		if s.remediator == nil {
+			continue
+		}
+		rem := s.remediator.Remediate(ctx, f.KeyID, best[f.KeyID])
+		fs[i].Remediation = &rem
+		s.remediation[f.KeyID] = rem
+	}
+}
+
+// note keeps v for keyID's summary when it tells more than what is
+// known; s.mu is held.
+func (s *Session) note(keyID string, v *finding.Verification) {
+	if v != nil && v.Rank() > s.best[keyID].Rank() {
+		s.best[keyID] = v
+	}
+}
+
+// Summary counts the distinct keys a session processed, by verification
+// status and by remediation action.
+type Summary struct {
+	Verification map[string]int
+	Remediation  map[string]int
+	// AuditLog is where remediation steps went, "" without remediation.
+	AuditLog string
+}
+
+// Summary says what the session did so far.
+func (s *Session) Summary() Summary {
+	sum := Summary{Verification: map[string]int{}, Remediation: map[string]int{}, AuditLog: s.AuditLogPath()}
+	if s == nil {
+		return sum
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, v := range s.best {
+		sum.Verification[v.Status]++
+	}
+	for _, r := range s.remediation {
+		sum.Remediation[r.Action]++
+	}
+	return sum
+}
+
+// Failed counts the keys a remediation step failed for.
+func (s Summary) Failed() int { return s.Remediation[finding.ActionFailed] }
+
+// Pending counts own live keys that are still active: planned, or left to
+// a person.
+func (s Summary) Pending() int {
+	return s.Remediation[finding.ActionWouldDeactivate] + s.Remediation[finding.ActionManual]
+}
+
+// Err is the error of a run in which a remediation step failed: the
+// results are written, but the run is not green.
+func (s Summary) Err() error {
+	if n := s.Failed(); n > 0 {
+		return fmt.Errorf("remediation failed for %d keys: see the report and the audit log %s", n, s.AuditLog)
+	}
+	return nil
+}

@@ -1,0 +1,258 @@
+// Package finding holds keysweep's one Finding: what every source produces,
+// what verification and remediation fill in, and what every report writes
+// and reads back (the JSON output contract). It owns a secret's identity:
+// its fingerprint, the key that makes two findings one, and redaction.
+// It is the lowest layer besides the detectors.
+package finding
+
+import (
+	"errors"
+	"strings"
+)
+
+// Finding is a secret and where it was introduced. Secret holds the raw
+// value until the finding is written: report redacts it unless asked not
+// to. A finding read back from a report holds what the report held.
+type Finding struct {
+	// Repository names the repository of an organization sweep
+	// (owner/name); empty for a single repository.
+	Repository  string `json:"repository,omitempty"`
+	RuleID      string `json:"rule_id"`
+	Description string `json:"description"`
+	Secret      string `json:"secret"`
+	Commit      string `json:"commit"`
+	Path        string `json:"path"`
+	// Line and Column are 1-based; Column counts characters (code points).
+	Line   int    `json:"line"`
+	Column int    `json:"column"`
+	Author string `json:"author"`
+	Email  string `json:"email"`
+	// Date is the author date of Commit, RFC 3339.
+	Date string `json:"date"`
+	// Fingerprint is empty until a Fingerprinter fills it in (filters
+	// and reports do, when they need it).
+	Fingerprint string `json:"fingerprint"`
+	Blob        string `json:"blob,omitempty"`
+	// KeyID and AccountID are set for AWS findings; AccountID is decoded
+	// offline from the key id, "" for keys that carry none, and nil when
+	// there is no key id.
+	KeyID        string  `json:"key_id,omitempty"`
+	AccountID    *string `json:"account_id,omitempty"`
+	SessionToken string  `json:"session_token,omitempty"`
+	// Canary marks a key of a canary-token account: never send it to AWS.
+	Canary bool `json:"canary,omitempty"`
+	// Decoded says how the secret was decoded from the text at the
+	// location ("base64", "hex", "percent", chained with "+").
+	Decoded string `json:"decoded,omitempty"`
+	// Source is SourceCommitMessage or SourceTagMessage for a secret found
+	// in a commit's or an annotated tag's message (Path is then empty, and
+	// Line counts lines of the message); "" for a file's content.
+	Source string `json:"source,omitempty"`
+	// ShallowBoundary marks a finding at a commit where a shallow clone's
+	// history stops: the secret may be older, in history not fetched.
+	ShallowBoundary bool `json:"shallow_boundary,omitempty"`
+	// TestPath marks a path under a test, testdata or fixtures directory
+	// (or a test file).
+	TestPath bool `json:"test_path,omitempty"`
+
+	// Verification and Remediation are filled in after the scan, for AWS
+	// findings, when the user asks for them.
+	Verification *Verification `json:"verification,omitempty"`
+	Remediation  *Remediation  `json:"remediation,omitempty"`
+
+	// Marked is set, when the scan keeps them, for a secret whose line
+	// carries the keysweep:allow marker. It is never written.
+	Marked bool `json:"-"`
+}
+
+// Sources of findings that are not in a file.
+const (
+	SourceCommitMessage = "commit-message"
+	SourceTagMessage    = "tag-message"
+)
+
+// Account returns the AWS account decoded from the key id, or "".
+func (f *Finding) Account() string {
+	if f.AccountID == nil {
+		return ""
+	}
+	return *f.AccountID
+}
+
+// Identity is what makes two findings the same secret, wherever they are.
+func (f *Finding) Identity() string { return f.RuleID + "\x00" + f.KeyID + "\x00" + f.Secret }
+
+// Key is what makes two findings of reports the same: the same
+// repository, secret (by fingerprint), path and commit. Merging shards
+// keeps one finding per key.
+func (f *Finding) Key() string {
+	return f.Repository + "\x00" + f.Fingerprint + "\x00" + f.Path + "\x00" + f.Commit
+}
+
+// Location names where a finding is, for people: its path, or the
+// message it is in.
+func (f *Finding) Location() string {
+	switch f.Source {
+	case SourceCommitMessage:
+		return "commit message"
+	case SourceTagMessage:
+		return "tag message"
+	}
+	return f.Path
+}
+
+// Verification statuses.
+const (
+	StatusVerified = "verified" // the key works: a live leak
+	StatusInvalid  = "invalid"  // AWS rejected the key
+	StatusUnknown  = "unknown"  // could not tell (network, throttling, partial key)
+	StatusCanary   = "canary"   // a canary token: never sent
+)
+
+// Verification is what verification learned of a key. Every field is
+// always written, so that consumers of the JSON see one shape.
+type Verification struct {
+	Status  string `json:"status"`
+	Account string `json:"account"`
+	ARN     string `json:"arn"`
+	UserID  string `json:"user_id"`
+	Error   string `json:"error"`
+}
+
+// Rank orders verification results by what they prove: a live key, then
+// a rejected one, a canary, anything else, and no result at all.
+func (v *Verification) Rank() int {
+	if v == nil {
+		return 0
+	}
+	switch v.Status {
+	case StatusVerified:
+		return 4
+	case StatusInvalid:
+		return 3
+	case StatusCanary:
+		return 2
+	default:
+		return 1
+	}
+}
+
+// Remediation actions.
+const (
+	// ActionWouldDeactivate is the plan for a live key of an own account.
+	ActionWouldDeactivate = "would-deactivate"
+	// ActionDeactivated: the key was set Inactive with iam:UpdateAccessKey.
+	ActionDeactivated = "deactivated"
+	// ActionAlreadyInactive: the key was found inactive; nothing changed.
+	ActionAlreadyInactive = "already-inactive"
+	// ActionManual: the key cannot be deactivated through IAM (root user,
+	// temporary credentials); Note says what to do.
+	ActionManual = "manual"
+	// ActionSkip: the key is not to be touched; Note says why.
+	ActionSkip = "skip"
+	// ActionFailed: a step failed; Error says which and why.
+	ActionFailed = "failed"
+)
+
+// Remediation is what was done, or would be done, about a key.
+type Remediation struct {
+	Action  string `json:"action"`
+	Account string `json:"account"`
+	User    string `json:"user"`
+	Note    string `json:"note,omitempty"`
+	Error   string `json:"error"`
+}
+
+// Redact hides a secret, keeping what identifies its kind: the header of
+// a private key, or a few leading characters of a long token.
+func Redact(s string) string {
+	if s == "" {
+		return ""
+	}
+	if strings.HasPrefix(s, "-----BEGIN") {
+		if i := strings.Index(s[5:], "-----"); i >= 0 {
+			return s[:i+10] + redactedMark
+		}
+	}
+	keep := 0
+	switch {
+	case len(s) >= 20:
+		keep = 4
+	case len(s) >= 12:
+		keep = 2
+	}
+	return s[:keep] + redactedMark
+}
+
+const redactedMark = "*****"
+
+// IsRedacted reports whether s has the shape Redact gives: what it kept
+// of the secret (nothing, 2 or 4 characters, or a private key's header)
+// and the mark. Such a value, read back from a report, tells no more
+// than it did there.
+func IsRedacted(s string) bool {
+	kept, ok := strings.CutSuffix(s, redactedMark)
+	if !ok {
+		return false
+	}
+	if strings.HasPrefix(kept, "-----BEGIN") {
+		return strings.HasSuffix(kept, "-----") && !strings.ContainsAny(kept, "\n*")
+	}
+	return (len(kept) == 0 || len(kept) == 2 || len(kept) == 4) && !strings.Contains(kept, "*")
+}
+
+// Redacted returns fs as written: secrets and session tokens redacted
+// unless noRedact, in a copy (fs is left as it is). A value redacted
+// already, read back from a report, is left as it was.
+func Redacted(fs []Finding, noRedact bool) []Finding {
+	out := make([]Finding, len(fs))
+	copy(out, fs)
+	if noRedact {
+		return out
+	}
+	for i := range out {
+		for _, v := range []*string{&out[i].Secret, &out[i].SessionToken} {
+			if !IsRedacted(*v) {
+				*v = Redact(*v)
+			}
+		}
+	}
+	return out
+}
+
+// testDirs are directory names that hold tests and their fixtures.
+var testDirs = map[string]bool{
+	"test": true, "tests": true, "testdata": true, "test-data": true, "test_data": true, "testing": true,
+	"fixtures": true, "fixture": true, "__tests__": true, "__fixtures__": true, "spec": true, "specs": true,
+	"testfixtures": true, "test-fixtures": true, "test_fixtures": true, "mocks": true, "e2e": true,
+	"examples": true, "example": true,
+}
+
+// IsTestPath reports whether path is a test or fixture file, or lies
+// under a directory of tests, fixtures or examples.
+func IsTestPath(p string) bool {
+	parts := strings.Split(p, "/")
+	for _, d := range parts[:len(parts)-1] {
+		if testDirs[strings.ToLower(d)] {
+			return true
+		}
+	}
+	base := strings.ToLower(parts[len(parts)-1])
+	for _, suffix := range []string{"_test.go", "_test.py", "_spec.rb", "_test.rb", ".test.js", ".test.ts", ".spec.js", ".spec.ts", ".test.tsx", ".spec.tsx", "test.java", "tests.cs", "_test.exs"} {
+		if strings.HasSuffix(base, suffix) {
+			return true
+		}
+	}
+	return strings.HasPrefix(base, "test_") && strings.HasSuffix(base, ".py") || strings.HasPrefix(base, "fixture")
+}
+
+// The outcomes every command maps to its exit code, whichever package
+// ends the run.
+var (
+	// ErrFindings ends a run that reported findings, or refused a push for
+	// them: exit code 1.
+	ErrFindings = errors.New("findings reported")
+	// ErrInterrupted ends a run cut short by Ctrl-C or SIGTERM: exit code
+	// 2, with what was completed saved.
+	ErrInterrupted = errors.New("interrupted")
+)

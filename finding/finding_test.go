@@ -1,0 +1,130 @@
+package finding
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRedact(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"short", "*****"},
+		{"twelve-chars", "tw*****"},
+		{"ghp_R8kLm2Xq9TzW4vB7nC1pD6sF3gH5jK0aZ1yE", "ghp_*****"},
+		{"-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----", "-----BEGIN RSA PRIVATE KEY-----*****"},
+	}
+	for _, tt := range tests {
+		if got := Redact(tt.in); got != tt.want {
+			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestRedacted(t *testing.T) {
+	t.Parallel()
+	raw := "ghp_" + "R8kLm2Xq9TzW4vB7nC1pD6sF3gH5jK0aZ1yE"
+	tests := []struct {
+		name, secret, want string
+	}{
+		{"raw", raw, "ghp_*****"},
+		{"read back redacted", "ghp_*****", "ghp_*****"},
+		{"read back short", "*****", "*****"},
+		{"private key read back", "-----BEGIN RSA PRIVATE KEY-----*****", "-----BEGIN RSA PRIVATE KEY-----*****"},
+		// Shaped like a redacted value but holding more than one keeps.
+		{"long prefix", "ghp_R8k*****", "gh*****"},
+		{"stars inside", "ab*c*****", "*****"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fs := []Finding{{Secret: tt.secret, SessionToken: tt.secret}}
+			got := Redacted(fs, false)
+			if got[0].Secret != tt.want || got[0].SessionToken != tt.want {
+				t.Errorf("Redacted: secret %q, token %q; want %q", got[0].Secret, got[0].SessionToken, tt.want)
+			}
+			if fs[0].Secret != tt.secret {
+				t.Errorf("Redacted changed its input: %q", fs[0].Secret)
+			}
+			if kept := Redacted(fs, true); kept[0].Secret != tt.secret {
+				t.Errorf("Redacted with noRedact: %q", kept[0].Secret)
+			}
+		})
+	}
+}
+
+func TestVerificationRank(t *testing.T) {
+	t.Parallel()
+	order := []*Verification{nil, {Status: StatusUnknown}, {Status: StatusCanary}, {Status: StatusInvalid}, {Status: StatusVerified}}
+	for i := 1; i < len(order); i++ {
+		if order[i-1].Rank() >= order[i].Rank() {
+			t.Errorf("rank of %v is not below rank of %v", order[i-1], order[i])
+		}
+	}
+}
+
+func TestKeyAndLocation(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		f        Finding
+		location string
+	}{
+		{Finding{Path: "a/b.env"}, "a/b.env"},
+		{Finding{Source: SourceCommitMessage}, "commit message"},
+		{Finding{Source: SourceTagMessage}, "tag message"},
+	}
+	for _, tt := range tests {
+		if got := tt.f.Location(); got != tt.location {
+			t.Errorf("Location(%+v) = %q, want %q", tt.f, got, tt.location)
+		}
+	}
+	a := Finding{Repository: "o/r", Fingerprint: "r:1", Path: "p", Commit: "c", Line: 1}
+	b := a
+	b.Line = 9
+	if a.Key() != b.Key() {
+		t.Error("the same secret at another line of the same path and commit is another finding")
+	}
+	for _, change := range []func(*Finding){
+		func(f *Finding) { f.Repository = "o/s" },
+		func(f *Finding) { f.Fingerprint = "r:2" },
+		func(f *Finding) { f.Path = "q" },
+		func(f *Finding) { f.Commit = "d" },
+	} {
+		c := a
+		change(&c)
+		if c.Key() == a.Key() {
+			t.Errorf("%+v and %+v have one key", a, c)
+		}
+	}
+}
+
+func FuzzRedact(f *testing.F) {
+	f.Add("ghp_" + "R8kLm2Xq9TzW4vB7nC1pD6sF3gH5jK0aZ1yE")
+	f.Add("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----")
+	f.Add("-----BEGIN")
+	f.Add("short")
+	f.Fuzz(func(t *testing.T, s string) {
+		r := Redact(s)
+		if s == "" {
+			if r != "" {
+				t.Fatalf("Redact(\"\") = %q", r)
+			}
+			return
+		}
+		if !strings.HasSuffix(r, "*****") || !IsRedacted(r) {
+			t.Fatalf("Redact(%q) = %q: not marked as redacted", s, r)
+		}
+		// At most a few leading characters survive (a PEM header is not
+		// secret): never the body of a long secret.
+		kept := strings.TrimSuffix(r, "*****")
+		if !strings.HasPrefix(s, kept) {
+			t.Fatalf("Redact(%q) = %q keeps what is not the secret's start", s, r)
+		}
+		if !strings.HasPrefix(s, "-----BEGIN") && len(kept) > 4 {
+			t.Fatalf("Redact(%q) keeps %d characters", s, len(kept))
+		}
+		if len(s) >= 8 && len(kept) >= len(s)/2 && !strings.HasPrefix(s, "-----BEGIN") {
+			t.Fatalf("Redact(%q) = %q keeps half the secret", s, r)
+		}
+	})
+}
