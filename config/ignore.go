@@ -178,14 +178,9 @@ type Baseline map[[2]string]bool
 
 // LoadBaseline reads a JSON (or JSON lines) report written by keysweep.
 func LoadBaseline(path string) (Baseline, error) {
-	f, err := os.Open(path)
+	fs, err := finding.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read baseline: %w", err)
-	}
-	defer f.Close()
-	fs, err := finding.Read(f)
-	if err != nil {
-		return nil, fmt.Errorf("baseline %s: %w", path, err)
 	}
 	b := Baseline{}
 	for _, f := range fs {

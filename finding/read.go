@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 )
 
 // Read reads a report written with --format json (an array) or jsonl
@@ -61,4 +62,34 @@ func firstByte(br *bufio.Reader) (byte, error) {
 			return c, br.UnreadByte()
 		}
 	}
+}
+
+// ReadFile reads the report at path (see Read).
+func ReadFile(path string) ([]Finding, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fs, err := Read(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return fs, nil
+}
+
+// Merge returns the findings of reports, each once (the same Key: the
+// same repository, secret, path and commit), in the order first seen.
+func Merge(reports ...[]Finding) []Finding {
+	var out []Finding
+	seen := make(map[string]bool)
+	for _, fs := range reports {
+		for _, f := range fs {
+			if k := f.Key(); !seen[k] {
+				seen[k] = true
+				out = append(out, f)
+			}
+		}
+	}
+	return out
 }

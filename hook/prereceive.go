@@ -142,7 +142,8 @@ type pushAuditEntry struct {
 // PreReceive is the server-side check of a push: it refuses a push that
 // adds a secret, within a time budget, never printing the secret.
 type PreReceive struct {
-	// Dir is the repository pushed to (the hook's working directory).
+	// Dir is the repository pushed to; "" is $GIT_DIR, or the working
+	// directory git runs the hook in.
 	Dir string
 	// Config names the operator's configuration files; with
 	// TrustRepoConfig the repository's own files are read from its HEAD
@@ -188,6 +189,7 @@ type pushCheck struct {
 // could not complete, fail-closed): git refuses the push on any non-zero
 // exit.
 func (h *PreReceive) Run(ctx context.Context, in io.Reader) error {
+	h.defaults()
 	p := &pushCheck{PreReceive: h, start: time.Now(), fp: new(finding.Fingerprinter)}
 	if h.Timeout <= 0 {
 		return p.failed(fmt.Errorf("--timeout must be positive, got %s", h.Timeout), false)
@@ -275,6 +277,19 @@ func (h *PreReceive) Run(ctx context.Context, in io.Reader) error {
 	return nil
 }
 
+// defaults fills in what the hook's environment says.
+func (h *PreReceive) defaults() {
+	if h.Getenv == nil {
+		h.Getenv = func(string) string { return "" }
+	}
+	if h.Dir == "" {
+		h.Dir = "."
+		if d := h.Getenv("GIT_DIR"); d != "" {
+			h.Dir = d
+		}
+	}
+}
+
 // scan checks what the updates add, with the operator's configuration.
 func (h *PreReceive) scan(ctx context.Context, updates []gitsrc.Update) (*scanner.Result, *config.Setup, error) {
 	files := h.Config
@@ -300,6 +315,7 @@ func (h *PreReceive) scan(ctx context.Context, updates []gitsrc.Update) (*scanne
 // the push is refused, or with FailOpen accepted with a warning and an
 // audit entry.
 func (h *PreReceive) Fail(err error) error {
+	h.defaults()
 	p := &pushCheck{PreReceive: h, start: time.Now()}
 	return p.failed(err, false)
 }

@@ -41,7 +41,10 @@ func (o *outputOptions) validate() error {
 	if !report.ValidFormat(o.format) {
 		return fmt.Errorf("invalid --format %q (want one of %s)", o.format, strings.Join(report.Formats, ", "))
 	}
-	return checkReportPath(o.reportFile)
+	if err := report.CheckPath(o.reportFile); err != nil {
+		return fmt.Errorf("--report %w", err)
+	}
+	return nil
 }
 
 // configOptions are the flags that say what to look for and what to keep

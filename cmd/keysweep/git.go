@@ -3,17 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
-	"strings"
-	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
-	"github.com/keysweep/keysweep/config"
 	"github.com/keysweep/keysweep/finding"
+	"github.com/keysweep/keysweep/local"
 	"github.com/keysweep/keysweep/report"
 	"github.com/keysweep/keysweep/scanner"
 	"github.com/keysweep/keysweep/scanner/gitsrc"
@@ -40,53 +35,8 @@ func (o *scanOptions) bindScan(cmd *cobra.Command, unit string) {
 	o.aws.bind(f)
 }
 
-// parseRange reads --range BASE..HEAD: the commits reachable from HEAD and
-// not from BASE. BASE alone means BASE..HEAD and, as in git, an empty side
-// is HEAD.
-func parseRange(spec string) (base, head string, err error) {
-	bad := func(why string) error { return fmt.Errorf("--range %q: %s", spec, why) }
-	switch {
-	case strings.Contains(spec, "..."):
-		// git reads A...B as the commits of either side and not of both,
-		// which is not what a pull request adds.
-		return "", "", bad("three dots are not supported: give BASE..HEAD, the commits reachable from HEAD and not from BASE")
-	case strings.TrimSpace(spec) == "":
-		return "", "", bad("want BASE..HEAD, or BASE alone for BASE..HEAD")
-	}
-	base, head, found := strings.Cut(spec, "..")
-	switch {
-	case !found:
-		return spec, "HEAD", nil
-	case strings.Contains(head, ".."):
-		return "", "", bad("want one range, BASE..HEAD")
-	case base == "" && head == "":
-		return "", "", bad("want BASE..HEAD, or BASE alone for BASE..HEAD")
-	}
-	if base == "" {
-		base = "HEAD"
-	}
-	if head == "" {
-		head = "HEAD"
-	}
-	return base, head, nil
-}
-
-// source runs one kind of scan.
-type source func(ctx context.Context, det scanner.Detector, opts scanner.Options) (*scanner.Result, error)
-
-// scanRun is one scan from flags to exit code.
-type scanRun struct {
-	o    *scanOptions
-	unit string // what the summary counts: "blobs", "files"
-	// commits says whether the summary counts commits.
-	commits bool
-	read    config.RepoFile
-	extra   func(*scanner.Options)
-	scan    source
-}
-
-func (r scanRun) run(cmd *cobra.Command, s *streams) error {
-	o := r.o
+// run scans src with the flags, and reports.
+func (o *scanOptions) run(ctx context.Context, s *streams, src local.Source, extra scanner.Options) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
@@ -94,55 +44,22 @@ func (r scanRun) run(cmd *cobra.Command, s *streams) error {
 	if err != nil {
 		return err
 	}
-	setup, err := o.cfg.resolve(r.read)
+	setup, err := o.cfg.resolve(src.Config(ctx))
 	if err != nil {
 		return err
 	}
-	sess, err := o.aws.open(cmd.Context(), s)
+	sess, err := o.aws.open(ctx, s)
 	if err != nil {
 		return err
 	}
 	defer sess.Close()
-	bar := newProgress(s.errOut, o.noProgress)
-	opts := scanner.Options{Workers: o.workers, MaxBlobSize: maxSize, AllowMissing: o.allowMissing, KeepMarked: o.ignoreInline}
-	if r.extra != nil {
-		r.extra(&opts)
+	opts := local.Options{Source: src, Setup: setup, AWS: sess, Report: reporter{s, &o.outputOptions, setup.Fingerprints}, Log: s.errOut}
+	opts.Scan = extra
+	opts.Scan.Workers, opts.Scan.MaxBlobSize, opts.Scan.AllowMissing, opts.Scan.KeepMarked = o.workers, maxSize, o.allowMissing, o.ignoreInline
+	if showProgress(s.errOut, o.noProgress) {
+		opts.Progress = report.NewScanProgress(s.errOut)
 	}
-	if bar != nil {
-		opts.Progress = func(blobs, bytes int64) { _ = bar.Set64(bytes) }
-	}
-	res, scanErr := r.scan(cmd.Context(), setup.Engine, opts)
-	if bar != nil {
-		_ = bar.Finish()
-		fmt.Fprintln(s.errOut)
-	}
-	if res == nil {
-		return scanErr
-	}
-	report.WriteShallowWarning(s.errOut, res.Stats.Shallow)
-	res.Findings = setup.Filter(res.Findings)
-	var awsErr error
-	if sess != nil {
-		sess.Process(cmd.Context(), res.Findings)
-		sum := sess.Summary()
-		defer report.WriteAWSSummary(s.errOut, sum)
-		awsErr = sum.Err()
-	}
-	if err := writeResults(s, &o.outputOptions, res.Findings, setup.Fingerprints); err != nil {
-		return err
-	}
-	report.WriteScanSummary(s.errOut, res.Stats, report.ScanSummary{Unit: r.unit, Commits: r.commits, MaxBlobSize: maxSize, Findings: len(res.Findings)})
-	report.WriteSuppressed(s.errOut, setup.Suppressed(), res.Stats.InlineAllowed)
-	if scanErr != nil {
-		return scanErr
-	}
-	if awsErr != nil {
-		return awsErr
-	}
-	if len(res.Findings) > 0 {
-		return errFindings
-	}
-	return nil
+	return local.Run(ctx, opts)
 }
 
 func newGitCmd(s *streams) *cobra.Command {
@@ -169,21 +86,11 @@ same for --ignore-file and .keysweepignore.`,
 			var base, head string
 			if cmd.Flags().Changed("range") {
 				var err error
-				if base, head, err = parseRange(rangeSpec); err != nil {
-					return err
+				if base, head, err = gitsrc.ParseRange(rangeSpec); err != nil {
+					return fmt.Errorf("--range %q: %w", rangeSpec, err)
 				}
 			}
-			return scanRun{
-				o: o, unit: "blobs", commits: true,
-				read:  config.GitFile(cmd.Context(), path),
-				extra: func(opts *scanner.Options) { opts.AllOccurrences = allOccurrences },
-				scan: func(ctx context.Context, det scanner.Detector, opts scanner.Options) (*scanner.Result, error) {
-					if head != "" {
-						return scanner.Range(ctx, path, det, base, head, opts)
-					}
-					return scanner.Git(ctx, path, det, opts)
-				},
-			}.run(cmd, s)
+			return o.run(cmd.Context(), s, local.Git{Path: path, Base: base, Head: head}, scanner.Options{AllOccurrences: allOccurrences})
 		},
 	}
 	o.bindScan(cmd, "blobs")
@@ -211,17 +118,7 @@ else PATH/.keysweepignore.`,
 			if len(args) == 1 {
 				path = args[0]
 			}
-			root := path
-			if st, err := os.Stat(path); err == nil && !st.IsDir() {
-				root = filepath.Dir(path)
-			}
-			return scanRun{
-				o: o, unit: "files",
-				read: config.DirFile(root),
-				scan: func(ctx context.Context, det scanner.Detector, opts scanner.Options) (*scanner.Result, error) {
-					return scanner.Dir(ctx, path, det, opts)
-				},
-			}.run(cmd, s)
+			return o.run(cmd.Context(), s, local.Dir{Path: path}, scanner.Options{})
 		},
 	}
 	o.bindScan(cmd, "files")
@@ -244,17 +141,11 @@ As a plain git hook:
 With the pre-commit framework, use the hook id "keysweep" of this repository.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			top, err := workTree(cmd.Context(), repo)
+			top, err := gitsrc.WorkTree(cmd.Context(), repo)
 			if err != nil {
 				return err
 			}
-			return scanRun{
-				o: o, unit: "files",
-				read: config.DirFile(top),
-				scan: func(ctx context.Context, det scanner.Detector, opts scanner.Options) (*scanner.Result, error) {
-					return scanner.Staged(ctx, top, det, opts)
-				},
-			}.run(cmd, s)
+			return o.run(cmd.Context(), s, local.Staged{Top: top}, scanner.Options{})
 		},
 	}
 	o.bindScan(cmd, "files")
@@ -262,52 +153,18 @@ With the pre-commit framework, use the hook id "keysweep" of this repository.`,
 	return cmd
 }
 
-// workTree returns the top of the work tree that holds dir.
-func workTree(ctx context.Context, dir string) (string, error) {
-	top, err := gitsrc.WorkTree(ctx, dir)
-	if err != nil {
-		return "", err
-	}
-	return top, nil
+// reporter writes findings to stdout or --report FILE.
+type reporter struct {
+	s  *streams
+	o  *outputOptions
+	fp *finding.Fingerprinter
 }
 
-// newProgress returns a progress bar on stderr, or nil when stderr is not
-// a terminal, in CI, or with --no-progress.
-func newProgress(w io.Writer, disabled bool) *progressbar.ProgressBar {
-	if disabled || os.Getenv("CI") != "" || !isTerminal(w) {
-		return nil
-	}
-	return progressbar.NewOptions64(-1,
-		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription("scanning"),
-		progressbar.OptionShowBytes(true),
-		progressbar.OptionSpinnerType(14),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-	)
-}
+func (r reporter) Report(fs []finding.Finding) error { return writeResults(r.s, r.o, fs, r.fp) }
 
 // writeResults writes findings to stdout or --report FILE, fingerprinted
 // through fp when it is not nil.
 func writeResults(s *streams, o *outputOptions, findings []finding.Finding, fp *finding.Fingerprinter) error {
-	opts := report.Options{Format: o.format, NoRedact: o.noRedact, Version: version, Fingerprints: fp}
-	if toStdout(o.reportFile) {
-		opts.Color = o.format == "text" && isTerminal(s.out) && os.Getenv("NO_COLOR") == ""
-		if err := report.Write(s.out, findings, opts); err != nil {
-			return fmt.Errorf("write results: %w", err)
-		}
-		return nil
-	}
-	// A report with secrets in clear is readable by its owner alone.
-	perm := os.FileMode(0o666)
-	if o.noRedact {
-		perm = 0o600
-	}
-	err := writeAtomic(o.reportFile, perm, func(w io.Writer) error {
-		return report.Write(w, findings, opts)
-	})
-	if err != nil {
-		return fmt.Errorf("write report %s: %w", o.reportFile, err)
-	}
-	return nil
+	color := o.format == "text" && isTerminal(s.out) && os.Getenv("NO_COLOR") == ""
+	return report.WriteTo(s.out, o.reportFile, findings, report.Options{Format: o.format, NoRedact: o.noRedact, Color: color, Version: version, Fingerprints: fp})
 }

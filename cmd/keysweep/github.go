@@ -4,15 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
-	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
-	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/github"
 	"github.com/keysweep/keysweep/report"
 )
@@ -83,10 +79,7 @@ Exit codes: 0 nothing reported, 1 findings reported, 2 a repository failed
 or the sweep was interrupted (what completed is reported and saved).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.run(cmd.Context(), s); err != nil {
-				return printableError{err}
-			}
-			return nil
+			return o.run(cmd.Context(), s)
 		},
 	}
 	o.outputOptions.bind(cmd)
@@ -174,8 +167,8 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 	if sess != nil {
 		opts.Verifier = sess
 	}
-	if bar := newSweepProgress(s.errOut, o.noProgress); bar != nil {
-		opts.Progress = bar
+	if showProgress(s.errOut, o.noProgress) {
+		opts.Progress = report.NewSweepProgress(s.errOut)
 	}
 	err = github.Run(ctx, opts)
 	if sess != nil {
@@ -188,43 +181,6 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 		}
 	}
 	return err
-}
-
-// reporter writes a sweep's findings to stdout or --report FILE.
-type reporter struct {
-	s  *streams
-	o  *outputOptions
-	fp *finding.Fingerprinter
-}
-
-func (r reporter) Report(fs []finding.Finding) error { return writeResults(r.s, r.o, fs, r.fp) }
-
-// sweepProgress is a bar of repositories done, naming the one being swept.
-type sweepProgress struct{ bar *progressbar.ProgressBar }
-
-// newSweepProgress returns the sweep's bar, or nil when stderr is not a
-// terminal, in CI, or with --no-progress.
-func newSweepProgress(w io.Writer, disabled bool) *sweepProgress {
-	if disabled || os.Getenv("CI") != "" || !isTerminal(w) {
-		return nil
-	}
-	return &sweepProgress{progressbar.NewOptions(-1,
-		progressbar.OptionSetWriter(w),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetItsString("repositories"),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-	)}
-}
-
-func (p *sweepProgress) Sweeping(done, total int, repo string) {
-	p.bar.ChangeMax(total)
-	_ = p.bar.Set(done)
-	if repo == "" {
-		_ = p.bar.Finish()
-		return
-	}
-	p.bar.Describe(report.Escape(repo))
 }
 
 func (o *githubOptions) validate() error {
@@ -274,14 +230,3 @@ func (o *githubOptions) tokens(hosts *github.Hosts) (github.TokenSource, error) 
 	}
 	return nil, nil
 }
-
-// printableError is err as printed on the terminal: on one line, and
-// with control characters escaped, since it may quote the API (a
-// repository name, an error message). errors.Is and As see through it.
-type printableError struct{ err error }
-
-func (e printableError) Error() string {
-	return report.Escape(strings.Join(strings.Fields(e.err.Error()), " "))
-}
-
-func (e printableError) Unwrap() error { return e.err }

@@ -89,12 +89,8 @@ func (o *preReceiveOptions) run(ctx context.Context, s *streams) error {
 	if stdinIsTerminal(s) {
 		return errors.New(`hook pre-receive reads what a push updates: git runs it with "<old-id> <new-id> <ref>" lines on stdin; to try it by hand, pipe such lines in`)
 	}
-	dir := "."
-	if d := os.Getenv("GIT_DIR"); d != "" {
-		dir = d
-	}
 	h := &hook.PreReceive{
-		Dir: dir, Config: o.cfg.files(nil), TrustRepoConfig: o.trustRepoConfig,
+		Config: o.cfg.files(nil), TrustRepoConfig: o.trustRepoConfig,
 		Timeout: o.timeout, FailOpen: o.failOpen, NoBypass: o.noBypass, AuditLog: o.auditLog,
 		MaxShown: o.maxShown, Workers: o.workers, TrustInline: o.trustInline, RefuseUnscanned: o.refuseUnscanned,
 		Getenv: os.Getenv, Log: s.errOut,

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/keysweep/keysweep/finding"
@@ -20,20 +22,15 @@ merged report holds findings.`,
 			if err := o.validate(); err != nil {
 				return err
 			}
-			var merged []finding.Finding
-			seen := make(map[string]bool)
+			var reports [][]finding.Finding
 			for _, path := range args {
-				fs, err := readReport(path)
+				fs, err := finding.ReadFile(path)
 				if err != nil {
-					return err
+					return fmt.Errorf("read report: %w", err)
 				}
-				for _, f := range fs {
-					if k := f.Key(); !seen[k] {
-						seen[k] = true
-						merged = append(merged, f)
-					}
-				}
+				reports = append(reports, fs)
 			}
+			merged := finding.Merge(reports...)
 			if err := writeResults(s, o, merged, nil); err != nil {
 				return err
 			}

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -80,9 +79,9 @@ func runRemediate(cmd *cobra.Command, s *streams, o *remediateOptions, path stri
 	if o.timeout <= 0 {
 		return fmt.Errorf("--timeout must be positive, got %s", o.timeout)
 	}
-	findings, err := readReport(path)
+	findings, err := finding.ReadFile(path)
 	if err != nil {
-		return err
+		return fmt.Errorf("open report: %w", err)
 	}
 	sess, err := o.remediationOptions.open(cmd.Context(), s, aws.Options{
 		Workers: reverifyWorkers, Timeout: o.timeout, RemediationTimeout: 3 * o.timeout, Deactivate: !o.dryRun,
@@ -110,18 +109,4 @@ func runRemediate(cmd *cobra.Command, s *streams, o *remediateOptions, path stri
 		return fmt.Errorf("%w: %d live keys of your accounts remain active", errFindings, n)
 	}
 	return nil
-}
-
-// readReport reads a keysweep report (JSON or JSON lines).
-func readReport(path string) ([]finding.Finding, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("open report: %w", err)
-	}
-	defer f.Close()
-	fs, err := finding.Read(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return fs, nil
 }

@@ -130,6 +130,12 @@ func newVersionCmd(s *streams) *cobra.Command {
 	}
 }
 
+// showProgress reports whether progress is shown on w: a terminal, not
+// in CI, and not turned off.
+func showProgress(w io.Writer, disabled bool) bool {
+	return !disabled && os.Getenv("CI") == "" && isTerminal(w)
+}
+
 // isTerminal reports whether w is a terminal.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
