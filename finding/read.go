@@ -2,6 +2,7 @@ package finding
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,18 +10,32 @@ import (
 	"os"
 )
 
-// Read reads a report written with --format json (an array) or jsonl
-// (one finding a line). Unknown fields are an error: a file that is not a
-// keysweep report must not be acted upon.
+// Read reads a report written with --format json (an array), jsonl (one
+// finding a line) or sarif (which holds no secrets). Unknown fields of
+// JSON and JSON lines are an error: a file that is not a keysweep report
+// must not be acted upon.
 func Read(r io.Reader) ([]Finding, error) {
 	br := bufio.NewReader(r)
 	first, err := firstByte(br)
 	if err != nil {
 		return nil, fmt.Errorf("read report: %w", err)
 	}
+	var out []Finding
+	if first == '{' {
+		doc, err := io.ReadAll(br)
+		if err != nil {
+			return nil, fmt.Errorf("read report: %w", err)
+		}
+		if isSARIF(doc) {
+			if out, err = readSARIF(doc); err != nil {
+				return nil, err
+			}
+			return out, check(out)
+		}
+		br = bufio.NewReader(bytes.NewReader(doc))
+	}
 	dec := json.NewDecoder(br)
 	dec.DisallowUnknownFields()
-	var out []Finding
 	switch first {
 	case '[':
 		if err := dec.Decode(&out); err != nil {
@@ -38,14 +53,19 @@ func Read(r io.Reader) ([]Finding, error) {
 			out = append(out, f)
 		}
 	default:
-		return nil, fmt.Errorf("read report: want a JSON array of findings (--format json) or JSON lines (--format jsonl), not %q", first)
+		return nil, fmt.Errorf("read report: want a JSON array of findings (--format json), JSON lines (--format jsonl) or a SARIF log (--format sarif), not %q", first)
 	}
-	for i, f := range out {
+	return out, check(out)
+}
+
+// check refuses findings without what every keysweep finding has.
+func check(fs []Finding) error {
+	for i, f := range fs {
 		if f.RuleID == "" || f.Fingerprint == "" {
-			return nil, fmt.Errorf("read report: finding %d has no rule_id or fingerprint: not a keysweep report", i+1)
+			return fmt.Errorf("read report: finding %d has no rule_id or fingerprint: %w", i+1, errNotReport)
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // firstByte returns the first byte that is not white space, unread.

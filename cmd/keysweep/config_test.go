@@ -75,16 +75,23 @@ func TestSuppression(t *testing.T) {
 		t.Errorf("with --config: %v", got)
 	}
 
-	// A baseline hides what it holds; a new secret still shows.
-	base := filepath.Join(t.TempDir(), "base.json")
-	if code, _, errOut := runCLI(t, "git", r.Dir, "--format", "json", "--report", base); code != exitFindings {
-		t.Fatalf("baseline run: exit %d: %s", code, errOut)
+	// A baseline, JSON or SARIF, hides what it holds; a new secret still
+	// shows.
+	dir := t.TempDir()
+	bases := []string{filepath.Join(dir, "base.json"), filepath.Join(dir, "base.sarif")}
+	for _, base := range bases {
+		format := strings.TrimPrefix(filepath.Ext(base), ".")
+		if code, _, errOut := runCLI(t, "git", r.Dir, "--format", format, "--report", base); code != exitFindings {
+			t.Fatalf("baseline run: exit %d: %s", code, errOut)
+		}
 	}
 	r.Write("src/new.go", "// new\nvar t = \""+tokD+"\"\n")
 	r.Commit("the same token in a new file")
-	code, out, errOut = runCLI(t, "git", r.Dir, "--format", "json", "--baseline", base)
-	if code != exitFindings || !cmp.Equal(paths(t, out), []string{"src/new.go"}) || !strings.Contains(errOut, "2 in the baseline") {
-		t.Errorf("with --baseline: exit %d, paths %v, stderr %s", code, paths(t, out), errOut)
+	for _, base := range bases {
+		code, out, errOut = runCLI(t, "git", r.Dir, "--format", "json", "--baseline", base)
+		if code != exitFindings || !cmp.Equal(paths(t, out), []string{"src/new.go"}) || !strings.Contains(errOut, "2 in the baseline") {
+			t.Errorf("with --baseline %s: exit %d, paths %v, stderr %s", base, code, paths(t, out), errOut)
+		}
 	}
 }
 

@@ -278,7 +278,12 @@ func TestGitHubShardsAndMerge(t *testing.T) {
 			t.Errorf("%s swept by %d shards, want exactly 1", n, seen[n])
 		}
 	}
-	code, out, errOut := runCLI(t, append([]string{"merge", "--format", "json"}, append(reports, reports[0])...)...)
+	// A shard written as SARIF merges too, the same findings once.
+	sarif := filepath.Join(t.TempDir(), "shard.sarif")
+	if code, _, errOut := runCLI(t, "merge", "--format", "sarif", "--report", sarif, reports[0]); code != exitFindings {
+		t.Fatalf("merge to SARIF: exit %d %s", code, errOut)
+	}
+	code, out, errOut := runCLI(t, append([]string{"merge", "--format", "json"}, append(reports, reports[0], sarif)...)...)
 	if code != exitFindings {
 		t.Fatalf("merge: exit %d %s", code, errOut)
 	}
@@ -287,7 +292,7 @@ func TestGitHubShardsAndMerge(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(merged) != len(names) {
-		t.Errorf("merged %d findings, want %d (one per repository, the repeated report counted once)", len(merged), len(names))
+		t.Errorf("merged %d findings, want %d (one per repository, the repeated reports counted once)", len(merged), len(names))
 	}
 }
 

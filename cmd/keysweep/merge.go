@@ -13,9 +13,10 @@ func newMergeCmd(s *streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "merge REPORT.json...",
 		Short: "Merge keysweep reports (the shards of a sweep) into one",
-		Long: `Read keysweep JSON or JSON-lines reports (such as those of the shards of
-an organization sweep) and write them as one, each finding once (the same
-repository, fingerprint, path and commit), in --format. Exits 1 when the
+		Long: `Read keysweep reports, JSON, JSON lines or SARIF (such as those of the
+shards of an organization sweep) and write them as one, each finding once
+(the same repository, fingerprint, path and commit), in --format. A SARIF
+report holds no secrets, so neither do its findings. Exits 1 when the
 merged report holds findings.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
