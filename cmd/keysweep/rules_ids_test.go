@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -148,15 +149,26 @@ func TestConfigAcceptsEveryListedRuleID(t *testing.T) {
 	r := gittest.New(t)
 	r.Write("README.md", "# nothing secret\n")
 	r.Commit("init")
-	dir := t.TempDir()
+	// One configuration names every listed id in every place that takes
+	// one: an id the configuration refused would fail the run.
+	var config, tables strings.Builder
+	config.WriteString("[rules]\ndisable = [")
+	for i, id := range ids {
+		if i > 0 {
+			config.WriteString(", ")
+		}
+		config.WriteString(strconv.Quote(id))
+		tables.WriteString("[rules.allowlist." + id + "]\npaths = [\"docs/\"]\nstopwords = [\"example\"]\n")
+	}
+	config.WriteString("]\n[rules.entropy]\n")
 	for _, id := range ids {
-		config := "[rules]\ndisable = [\"" + id + "\"]\n[rules.entropy]\n" + id + " = 4.0\n[rules.allowlist." + id + "]\npaths = [\"docs/\"]\nstopwords = [\"example\"]\n"
-		p := filepath.Join(dir, id+".toml")
-		if err := os.WriteFile(p, []byte(config), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if code, _, errOut := runCLI(t, "git", r.Dir, "--config", p, "--no-progress"); code != exitClean {
-			t.Errorf("%s: exit %d: %s", id, code, errOut)
-		}
+		config.WriteString(id + " = 4.0\n")
+	}
+	p := filepath.Join(t.TempDir(), "every-rule.toml")
+	if err := os.WriteFile(p, []byte(config.String()+tables.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := runCLI(t, "git", r.Dir, "--config", p, "--no-progress"); code != exitClean {
+		t.Errorf("exit %d: %s", code, errOut)
 	}
 }
