@@ -30,7 +30,7 @@ type AuditLog struct {
 }
 
 // OpenAuditLog opens (or creates, readable by its owner only) the audit
-// log at path for appending.
+// log at path for appending; "" is audit.DefaultPath.
 func OpenAuditLog(path string) (*AuditLog, error) {
 	l, err := audit.Open(path)
 	if err != nil {
@@ -44,6 +44,3 @@ func (a *AuditLog) Record(e AuditEntry) error {
 	e.Time = time.Now().UTC().Format(time.RFC3339Nano)
 	return a.Append(e)
 }
-
-// DefaultAuditLogPath is where the audit log goes when none is named.
-func DefaultAuditLogPath() (string, error) { return audit.DefaultPath() }

@@ -28,7 +28,7 @@ type Options struct {
 	// Deactivate acts; without it remediation only plans.
 	Deactivate bool
 	// AuditLog is the file every remediation step is appended to; ""
-	// means DefaultAuditLogPath.
+	// is audit.DefaultPath.
 	AuditLog string
 	// Load are added to the AWS configuration (tests: an endpoint,
 	// retries that do not wait).
@@ -77,13 +77,7 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 	for _, a := range accounts {
 		s.own[a] = true
 	}
-	path := opts.AuditLog
-	if path == "" {
-		if path, err = DefaultAuditLogPath(); err != nil {
-			return nil, err
-		}
-	}
-	if s.audit, err = OpenAuditLog(path); err != nil {
+	if s.audit, err = OpenAuditLog(opts.AuditLog); err != nil {
 		return nil, err
 	}
 	s.remediator, err = NewRemediator(cfg, RemediateOptions{

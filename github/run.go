@@ -99,14 +99,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	markers := &markers{trust: opts.TrustInline, setup: opts.Setup}
 	if opts.TrustInline {
-		path := opts.AuditLog
-		if path == "" {
-			var err error
-			if path, err = audit.DefaultPath(); err != nil {
-				return err
-			}
-		}
-		log, err := audit.Open(path)
+		log, err := audit.Open(opts.AuditLog)
 		if err != nil {
 			return err
 		}

@@ -414,14 +414,7 @@ func (p *pushCheck) findingEntry(action, reason string, f finding.Finding) pushA
 // record appends entries to the audit log, filling in what every entry
 // says about the push.
 func (p *pushCheck) record(entries []pushAuditEntry) error {
-	path := p.AuditLog
-	if path == "" {
-		var err error
-		if path, err = audit.DefaultPath(); err != nil {
-			return err
-		}
-	}
-	log, err := audit.Open(path)
+	log, err := audit.Open(p.AuditLog)
 	if err != nil {
 		return err
 	}

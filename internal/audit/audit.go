@@ -20,8 +20,14 @@ type Log struct {
 }
 
 // Open opens (or creates, readable by its owner only) the log at path for
-// appending.
+// appending; "" is DefaultPath.
 func Open(path string) (*Log, error) {
+	if path == "" {
+		var err error
+		if path, err = DefaultPath(); err != nil {
+			return nil, err
+		}
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("open audit log: %w", err)
 	}
