@@ -151,7 +151,12 @@ func Run(ctx context.Context, opts Options) error {
 	fmt.Fprintf(opts.Log, "keysweep: sweeping %s (shard %s), state %s\n", report.Count(int64(len(repos)), "repository", "repositories"), opts.Shard, statePath)
 	start := time.Now()
 	outcomes := sw.Run(ctx, repos)
+	return deliver(ctx, opts, state, outcomes, time.Since(start))
+}
 
+// deliver reports a sweep's outcomes, posts the new findings to the
+// webhook, and only then marks them delivered in the state.
+func deliver(ctx context.Context, opts Options, state *State, outcomes []Outcome, took time.Duration) error {
 	var out, delivered []finding.Finding
 	var failed []string
 	newCount, unchanged := 0, 0
@@ -174,8 +179,9 @@ func Run(ctx context.Context, opts Options) error {
 	if err := opts.Report.Report(out); err != nil {
 		return fmt.Errorf("%w (the next sweep delivers its new findings again)", err)
 	}
+	repos := report.Count(int64(len(outcomes)), "repository", "repositories")
 	fmt.Fprintf(opts.Log, "keysweep: swept %s in %s (%d unchanged, %d failed): %s, %d reported\n",
-		report.Count(int64(len(repos)), "repository", "repositories"), time.Since(start).Round(time.Millisecond), unchanged, len(failed), report.Count(int64(newCount), "new finding"), len(out))
+		repos, took.Round(time.Millisecond), unchanged, len(failed), report.Count(int64(newCount), "new finding"), len(out))
 	report.WriteSuppressed(opts.Log, opts.Setup.Suppressed(), 0)
 
 	notifyErr := notify(ctx, opts, outcomes)
@@ -191,9 +197,9 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	switch {
 	case ctx.Err() != nil:
-		return fmt.Errorf("sweep %w: %d of %d repositories not completed; run it again to resume", finding.ErrInterrupted, len(failed), len(repos))
+		return fmt.Errorf("sweep %w: %d of %d repositories not completed; run it again to resume", finding.ErrInterrupted, len(failed), len(outcomes))
 	case len(failed) > 0:
-		return fmt.Errorf("sweep incomplete: %d of %d repositories failed (%s); the others are reported and saved", len(failed), len(repos), strings.Join(first(failed, 5), ", "))
+		return fmt.Errorf("sweep incomplete: %d of %d repositories failed (%s); the others are reported and saved", len(failed), len(outcomes), strings.Join(first(failed, 5), ", "))
 	case notifyErr != nil:
 		return notifyErr
 	case deliveredErr != nil:
