@@ -180,19 +180,23 @@ func DirFile(dir string) RepoFile {
 
 // GitFile reads a repository's file from the top of its work tree when
 // path is in one (at the top or in a subdirectory), else from the commit
-// HEAD names (a bare repository, a mirror).
+// HEAD names: in a bare repository (a mirror, a server's) or inside a git
+// directory, a file on disk is not the project's.
 func GitFile(ctx context.Context, path string) RepoFile {
 	var onDisk RepoFile
 	return func(name string) ([]byte, string, bool, error) {
 		if onDisk == nil {
-			// The scan says what is wrong with path, if anything. Messages
-			// name the files as the user named the directory, when it is the
-			// top.
-			dir := path
-			if top, err := gitsrc.WorkTree(ctx, path); err == nil && !sameDir(top, path) {
-				dir = top
+			onDisk = noFile
+			switch top, err := gitsrc.WorkTree(ctx, path); {
+			case err == nil && sameDir(top, path):
+				// Messages name the files as the user named the directory.
+				onDisk = DirFile(path)
+			case err == nil:
+				onDisk = DirFile(top)
+			case !isRepository(ctx, path):
+				// Not a repository: the scan says what is wrong with path.
+				onDisk = DirFile(path)
 			}
-			onDisk = DirFile(dir)
 		}
 		if data, source, ok, err := onDisk(name); ok || err != nil {
 			return data, source, ok, err
@@ -204,6 +208,16 @@ func GitFile(ctx context.Context, path string) RepoFile {
 		data, ok, err := repo.RevFile(ctx, "HEAD", name)
 		return data, "HEAD:" + name, ok, err
 	}
+}
+
+// noFile finds no file.
+func noFile(string) ([]byte, string, bool, error) { return nil, "", false, nil }
+
+// isRepository reports whether path is in a git repository, work tree or
+// not.
+func isRepository(ctx context.Context, path string) bool {
+	_, err := gitsrc.Open(ctx, path)
+	return err == nil
 }
 
 // HeadFile reads a file from the commit HEAD names, and only from there:

@@ -108,6 +108,12 @@ type Progress interface {
 // the report holds findings, and an error when the scan was incomplete or
 // a remediation step failed (what was found is reported all the same).
 func Run(ctx context.Context, opts Options) error {
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
+	if opts.Scan.MaxBlobSize <= 0 {
+		opts.Scan.MaxBlobSize = scanner.DefaultMaxBlobSize
+	}
 	scanOpts := opts.Scan
 	if opts.Progress != nil {
 		scanOpts.Progress = opts.Progress.Scanned
