@@ -73,6 +73,11 @@ func Install(ctx context.Context, path, kind string, force bool, log io.Writer) 
 	if err := os.WriteFile(hook, []byte(script), 0o755); err != nil {
 		return fmt.Errorf("write hook: %w", err)
 	}
+	// WriteFile keeps the mode of a file it replaces: git skips a hook it
+	// cannot execute.
+	if err := os.Chmod(hook, 0o755); err != nil {
+		return fmt.Errorf("make the hook executable: %w", err)
+	}
 	fmt.Fprintf(log, "keysweep: installed %s\n", hook)
 	return nil
 }

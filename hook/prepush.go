@@ -34,6 +34,15 @@ type PrePush struct {
 // as git gives it). It returns finding.ErrFindings when the push is to
 // stop for secrets.
 func (h *PrePush) Run(ctx context.Context, in io.Reader, remote string) error {
+	if h.Dir == "" {
+		h.Dir = "."
+	}
+	if h.MaxBlobSize <= 0 {
+		h.MaxBlobSize = scanner.DefaultMaxBlobSize
+	}
+	if h.Log == nil {
+		h.Log = io.Discard
+	}
 	start := time.Now()
 	refs, err := gitsrc.ParsePushRefs(in)
 	if err != nil {

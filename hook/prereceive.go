@@ -55,7 +55,11 @@ func readPushOptions(getenv func(string) string) (pushOptions, error) {
 		key, value, _ := strings.Cut(opt, "=")
 		switch key {
 		case "keysweep.skip":
-			p.skip, skipReason = true, strings.TrimSpace(value)
+			// A bare keysweep.skip keeps the reason an earlier one gave.
+			p.skip = true
+			if r := strings.TrimSpace(value); r != "" {
+				skipReason = r
+			}
 		case "keysweep.allow":
 			for _, fp := range strings.FieldsFunc(value, func(r rune) bool { return r == ',' || r == ' ' }) {
 				p.allow[fp] = true
@@ -113,8 +117,10 @@ func repoName(getenv func(string) string, gitDir string) string {
 		return getenv("GITHUB_REPO_NAME")
 	case getenv("GL_PROJECT_PATH") != "":
 		return getenv("GL_PROJECT_PATH")
-	case getenv("GITEA_REPO_NAME") != "":
+	case getenv("GITEA_REPO_NAME") != "" && getenv("GITEA_REPO_USER_NAME") != "":
 		return getenv("GITEA_REPO_USER_NAME") + "/" + getenv("GITEA_REPO_NAME")
+	case getenv("GITEA_REPO_NAME") != "":
+		return getenv("GITEA_REPO_NAME")
 	}
 	return gitDir
 }
@@ -202,14 +208,16 @@ func (h *PreReceive) Run(ctx context.Context, in io.Reader) error {
 		p.refs = append(p.refs, u.Ref)
 	}
 	opts, err := readPushOptions(h.Getenv)
+	// Where no bypass is accepted, asking for one is refused as such,
+	// before any advice on how to ask.
+	if h.NoBypass && (opts.skip || len(opts.allow) > 0) {
+		return errors.New("push refused: this server does not accept keysweep.allow or keysweep.skip; remove the secret from the commits")
+	}
 	if err != nil {
 		return fmt.Errorf("push refused: %w", err)
 	}
 	for _, k := range opts.unknown {
 		fmt.Fprintf(h.Log, "keysweep: unknown push option %s ignored (known: keysweep.allow, keysweep.reason, keysweep.skip)\n", report.Escape(k))
-	}
-	if h.NoBypass && (opts.skip || len(opts.allow) > 0) {
-		return errors.New("push refused: this server does not accept keysweep.allow or keysweep.skip; remove the secret from the commits")
 	}
 
 	scanCtx, cancel := context.WithTimeout(ctx, h.Timeout)
@@ -288,6 +296,12 @@ func (h *PreReceive) defaults() {
 			h.Dir = d
 		}
 	}
+	if h.MaxBlobSize <= 0 {
+		h.MaxBlobSize = scanner.DefaultMaxBlobSize
+	}
+	if h.Log == nil {
+		h.Log = io.Discard
+	}
 }
 
 // scan checks what the updates add, with the operator's configuration.
@@ -330,10 +344,11 @@ func (p *pushCheck) failed(err error, timedOut bool) error {
 		}
 		return fmt.Errorf("push refused: %s (fail-closed: a push that cannot be checked is not accepted; %s)", report.OneLine(err), advice)
 	}
-	fmt.Fprintf(p.Log, "keysweep: WARNING: push accepted without a complete check for secrets (--fail-open): %s\n", report.OneLine(err))
+	// What is let through unchecked is recorded first, or not let through.
 	if aerr := p.record([]pushAuditEntry{{Action: "push-fail-open", Error: report.OneLine(err)}}); aerr != nil {
-		fmt.Fprintf(p.Log, "keysweep: WARNING: %s\n", report.OneLine(aerr))
+		return fmt.Errorf("push refused: %s, and --fail-open lets a push through unchecked only when the audit log records it: %s", report.OneLine(err), report.OneLine(aerr))
 	}
+	fmt.Fprintf(p.Log, "keysweep: WARNING: push accepted without a complete check for secrets (--fail-open): %s\n", report.OneLine(err))
 	return nil
 }
 
@@ -419,11 +434,15 @@ func (p *pushCheck) record(entries []pushAuditEntry) error {
 		return err
 	}
 	now := time.Now().UTC().Format(time.RFC3339Nano)
+	refs := p.refs
+	if refs == nil {
+		refs = []string{} // a check that failed before reading them
+	}
 	repo := repoName(p.Getenv, absPath(p.Dir))
 	who := pusher(p.Getenv)
 	from := remoteAddr(p.Getenv)
 	for _, e := range entries {
-		e.Time, e.Repo, e.Pusher, e.From, e.Refs = now, repo, who, from, p.refs
+		e.Time, e.Repo, e.Pusher, e.From, e.Refs = now, repo, who, from, refs
 		if err := log.Append(e); err != nil {
 			log.Close()
 			return err
