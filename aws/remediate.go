@@ -77,6 +77,8 @@ type Remediator struct {
 
 	clients map[string]*iamClient // by account
 	done    map[string]finding.Remediation
+	// decidedLive holds the key ids decided on a live result.
+	decidedLive map[string]bool
 	// secrets are those of the credentials remediation acts with: an
 	// endpoint's answer that holds one is not written out.
 	secrets     []string
@@ -109,7 +111,7 @@ func NewRemediator(cfg awssdk.Config, opts RemediateOptions) (*Remediator, error
 		}
 		own[a] = true
 	}
-	return &Remediator{cfg: cfg, opts: opts, own: own, clients: map[string]*iamClient{}, done: map[string]finding.Remediation{}}, nil
+	return &Remediator{cfg: cfg, opts: opts, own: own, clients: map[string]*iamClient{}, done: map[string]finding.Remediation{}, decidedLive: map[string]bool{}}, nil
 }
 
 // Remediate decides about, and with Deactivate acts on, the key keyID
@@ -121,9 +123,18 @@ func NewRemediator(cfg awssdk.Config, opts RemediateOptions) (*Remediator, error
 // to one of the own accounts, STS answered for that same account, and
 // IAM, asked again just before, still lists it as active. Keys are never
 // deleted. Each key id is dealt with once.
+//
+// A decision made without a live result (the key id was found alone, or
+// its verification was unknown) is made again when a live result comes:
+// a sweep meets a key id alone in one repository and its secret in
+// another.
 func (r *Remediator) Remediate(ctx context.Context, keyID string, v *Result) finding.Remediation {
-	if rem, ok := r.done[keyID]; ok {
+	live := v != nil && v.fresh && v.Status == finding.StatusVerified
+	if rem, ok := r.done[keyID]; ok && (r.decidedLive[keyID] || !live) {
 		return rem
+	}
+	if live {
+		r.decidedLive[keyID] = true
 	}
 	return r.decided(keyID, r.remediate(ctx, keyID, v))
 }

@@ -137,9 +137,13 @@ func (p *reverification) unverifiable(keyID string) string {
 // nor touched, and loses the verification the report claimed. warn is told
 // once about each key that cannot be verified again, and why. It returns
 // how many of those could not be because the report's secret is redacted.
+// A session opened without own accounts does nothing: there is no one to act for.
 func (s *Session) Reverify(ctx context.Context, fs []finding.Finding, warn func(keyID, why string)) (redacted int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.remediator == nil {
+		return 0
+	}
 	plan := planReverification(fs, s.own)
 	results := plan.verify(ctx, s.verifier, s.workers)
 	told := map[string]bool{}

@@ -35,6 +35,9 @@ type Options struct {
 	Load []func(*config.LoadOptions) error
 }
 
+// DefaultTimeout bounds one verification call when Options say nothing.
+const DefaultTimeout = 10 * time.Second
+
 // Session verifies and remediates the AWS keys of one run, and counts
 // what it did for the summary. It is safe for concurrent use: a sweep
 // processes several repositories' findings at once, one batch at a time.
@@ -46,8 +49,11 @@ type Session struct {
 	own        map[string]bool
 
 	mu sync.Mutex
+	// fresh is the most telling result this process obtained for each
+	// key id: what remediation acts on.
+	fresh map[string]*Result
 	// best is the most telling verification of each key id processed,
-	// and remediation what was decided about it.
+	// and remediation what was decided about it, for the summary.
 	best        map[string]*finding.Verification
 	remediation map[string]finding.Remediation
 }
@@ -56,6 +62,9 @@ type Session struct {
 // the remediator and its audit log. It fails before any scan is done when
 // the set-up is wrong.
 func Open(ctx context.Context, opts Options) (*Session, error) {
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
 	cfg, err := LoadConfig(ctx, opts.Load...)
 	if err != nil {
 		return nil, err
@@ -64,6 +73,7 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 		verifier:    NewVerifier(cfg, opts.Timeout),
 		workers:     max(1, opts.Workers),
 		own:         map[string]bool{},
+		fresh:       map[string]*Result{},
 		best:        map[string]*finding.Verification{},
 		remediation: map[string]finding.Remediation{},
 	}
@@ -112,11 +122,11 @@ func (s *Session) AuditLogPath() string {
 
 // Process verifies the AWS findings of fs in place and, with own
 // accounts, remediates their keys. A key id found alone is not sent; it
-// shares the result of the same key id verified through a pair, or says
-// why it was not sent.
+// shares the best result the session has for the key id (verified
+// through a pair in this batch or an earlier one), or says why it was not
+// sent. Batches of several goroutines are verified at once; remediation
+// goes one key at a time.
 func (s *Session) Process(ctx context.Context, fs []finding.Finding) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var idx []int
 	var keys []Key
 	for i, f := range fs {
@@ -126,27 +136,24 @@ func (s *Session) Process(ctx context.Context, fs []finding.Finding) {
 		}
 	}
 	results := s.verifier.VerifyAll(ctx, keys, s.workers)
-	// Only this run's answers are acted on, never a report's.
-	best := map[string]*Result{}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for j, i := range idx {
-		r := &results[j]
-		fs[i].Verification = r.Verification()
-		if b := best[fs[i].KeyID]; b == nil || r.Verification().Rank() > b.Verification().Rank() {
-			best[fs[i].KeyID] = r
-		}
+		fs[i].Verification = results[j].Verification()
+		s.keep(fs[i].KeyID, &results[j])
 	}
 	for i, f := range fs {
 		if f.RuleID != detectors.AWSKeyIDRule {
 			continue
 		}
-		if b := best[f.KeyID]; b != nil && b.Status == finding.StatusVerified {
+		if b := s.fresh[f.KeyID]; b != nil && b.Status == finding.StatusVerified {
 			fs[i].Verification = b.Verification()
 			continue
 		}
-		r := s.verifier.Verify(ctx, Key{ID: f.KeyID})
+		r := s.verifier.Verify(ctx, Key{ID: f.KeyID}) // says why it is not sent
 		fs[i].Verification = r.Verification()
-		if best[f.KeyID] == nil {
-			best[f.KeyID] = &r
+		if s.fresh[f.KeyID] == nil {
+			s.fresh[f.KeyID] = &r
 		}
 	}
 	for i, f := range fs {
@@ -157,9 +164,18 @@ func (s *Session) Process(ctx context.Context, fs []finding.Finding) {
 		if s.remediator == nil {
 			continue
 		}
-		rem := s.remediator.Remediate(ctx, f.KeyID, best[f.KeyID])
+		// Only this run's answers are acted on, never a report's.
+		rem := s.remediator.Remediate(ctx, f.KeyID, s.fresh[f.KeyID])
 		fs[i].Remediation = &rem
 		s.remediation[f.KeyID] = rem
+	}
+}
+
+// keep remembers r for keyID when it proves more than what the session
+// has; s.mu is held.
+func (s *Session) keep(keyID string, r *Result) {
+	if b := s.fresh[keyID]; b == nil || r.Verification().Rank() > b.Verification().Rank() {
+		s.fresh[keyID] = r
 	}
 }
 

@@ -81,7 +81,7 @@ func (r *Result) Verification() *finding.Verification {
 // Verifier checks keys with sts:GetCallerIdentity, each distinct key once.
 // It is safe for concurrent use.
 type Verifier struct {
-	client  *sts.Client
+	cfg     awssdk.Config
 	timeout time.Duration
 
 	mu    sync.Mutex
@@ -97,7 +97,7 @@ type pending struct {
 // endpoint, proxy, retries), giving each call timeout, retries included.
 func NewVerifier(cfg awssdk.Config, timeout time.Duration) *Verifier {
 	return &Verifier{
-		client:  sts.NewFromConfig(cfg),
+		cfg:     cfg,
 		timeout: timeout,
 		cache:   map[Key]*pending{},
 	}
@@ -167,9 +167,15 @@ func (v *Verifier) call(ctx context.Context, k Key) Result {
 	secrets := []string{k.Secret, k.SessionToken}
 	creds := credentials.NewStaticCredentialsProvider(k.ID, k.Secret, k.SessionToken)
 	withKey := func(o *sts.Options) { o.Credentials = creds }
+	// A client, and so a signer, of its own for each key: the SDK's signer
+	// caches the key it derives by access key id and day, not by secret
+	// (aws/aws-sdk-go-v2#3350), so a second secret found with the same key
+	// id would be signed with the first one's key: a live key reported
+	// invalid, or a wrong secret verified.
+	client := sts.NewFromConfig(v.cfg)
 	for attempt := 1; ; attempt++ {
 		cctx, cancel := context.WithTimeout(ctx, v.timeout)
-		out, err := v.client.GetCallerIdentity(cctx, &sts.GetCallerIdentityInput{}, withKey)
+		out, err := client.GetCallerIdentity(cctx, &sts.GetCallerIdentityInput{}, withKey)
 		timedOut := errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
 		cancel()
 		if err == nil {
