@@ -126,14 +126,8 @@ func TestEdgeDubiousOwnership(t *testing.T) {
 // CI job downloads it, installs the pre-commit hook with it, and commits
 // with a PATH that has no keysweep: the hook runs it all the same.
 func TestEdgeInstallCallsTheBinaryByPath(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a binary")
-	}
 	t.Parallel()
-	bin := filepath.Join(t.TempDir(), "keysweep")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := releaseBinary(t)
 	git, err := exec.LookPath("git")
 	if err != nil {
 		t.Fatal(err)

@@ -21,7 +21,11 @@ func TestMain(m *testing.M) {
 		stop()
 		os.Exit(code)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if release.dir != "" {
+		os.RemoveAll(release.dir)
+	}
+	os.Exit(code)
 }
 
 func writeFile(t testing.TB, path, content string, mode os.FileMode) {
