@@ -1,9 +1,7 @@
 package hook
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -16,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/keysweep/keysweep/finding"
+	"github.com/keysweep/keysweep/internal/audit"
 	"github.com/keysweep/keysweep/internal/gittest"
 )
 
@@ -264,21 +263,7 @@ func TestRepoName(t *testing.T) {
 
 // auditLine is what a test reads of an audit log line: the contract of
 // ARCHITECTURE.md, read from outside.
-type auditLine struct {
-	Time        string   `json:"time"`
-	Action      string   `json:"action"`
-	Repo        string   `json:"repo"`
-	Pusher      string   `json:"pusher"`
-	From        string   `json:"from"`
-	Refs        []string `json:"refs"`
-	Reason      string   `json:"reason"`
-	Fingerprint string   `json:"fingerprint"`
-	Rule        string   `json:"rule"`
-	Commit      string   `json:"commit"`
-	Path        string   `json:"path"`
-	Line        int      `json:"line"`
-	Error       string   `json:"error"`
-}
+type auditLine = audit.Entry
 
 // readAudit reads the audit log at path, checking that each line has a
 // time and holds no secret, and returns its entries without their time.
@@ -296,18 +281,15 @@ func readAudit(t *testing.T, path string) []auditLine {
 			t.Errorf("the audit log holds a secret:\n%s", data)
 		}
 	}
-	var out []auditLine
-	sc := bufio.NewScanner(strings.NewReader(string(data)))
-	for sc.Scan() {
-		var e auditLine
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			t.Fatalf("audit line %q: %v", sc.Text(), err)
-		}
+	out, err := audit.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range out {
 		if _, err := time.Parse(time.RFC3339Nano, e.Time); err != nil {
-			t.Errorf("audit line %q: time: %v", sc.Text(), err)
+			t.Errorf("audit line %d: time %q: %v", i+1, e.Time, err)
 		}
-		e.Time = ""
-		out = append(out, e)
+		out[i].Time = ""
 	}
 	return out
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/keysweep/keysweep/internal/audit"
 	"github.com/keysweep/keysweep/internal/ghtest"
 	"github.com/keysweep/keysweep/internal/gittest"
 )
@@ -215,7 +216,7 @@ func TestGitHubSweepIgnoresInlineMarkers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var entry auditEntry
+	var entry audit.Entry
 	if err := json.Unmarshal(data, &entry); err != nil || entry.Action != "sweep-inline-allow" || entry.Repo != "acme/api" || entry.Path != "ci.env" || strings.Contains(string(data), tokA) {
 		t.Errorf("audit entry %+v (%v):\n%s", entry, err, data)
 	}

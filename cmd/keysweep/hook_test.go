@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
@@ -15,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/keysweep/keysweep/finding"
+	"github.com/keysweep/keysweep/internal/audit"
 	"github.com/keysweep/keysweep/internal/gittest"
 )
 
@@ -104,26 +103,13 @@ func runHook(t *testing.T, dir, stdin string, args ...string) (int, string) {
 }
 
 // auditEntries reads the server's audit log.
-func (s *gitServer) auditEntries() []auditEntry {
+func (s *gitServer) auditEntries() []audit.Entry {
 	s.t.Helper()
-	f, err := os.Open(s.audit)
-	if os.IsNotExist(err) {
-		return nil
-	}
+	entries, err := audit.Read(s.audit)
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	defer f.Close()
-	var out []auditEntry
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var e auditEntry
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			s.t.Fatalf("audit line %q: %v", sc.Text(), err)
-		}
-		out = append(out, e)
-	}
-	return out
+	return entries
 }
 
 // checkRefusal checks that a refusal names each place and shows no

@@ -266,24 +266,6 @@ func TestCompletion(t *testing.T) {
 	}
 }
 
-// auditEntry is what the tests read of an audit log line: the contract of
-// the hook's and the sweep's entries (ARCHITECTURE.md), read from outside.
-type auditEntry struct {
-	Time        string   `json:"time"`
-	Action      string   `json:"action"`
-	Repo        string   `json:"repo"`
-	Pusher      string   `json:"pusher"`
-	From        string   `json:"from"`
-	Refs        []string `json:"refs"`
-	Reason      string   `json:"reason"`
-	Fingerprint string   `json:"fingerprint"`
-	Rule        string   `json:"rule"`
-	Commit      string   `json:"commit"`
-	Path        string   `json:"path"`
-	Line        int      `json:"line"`
-	Error       string   `json:"error"`
-}
-
 // shellQuote quotes s for a POSIX shell, for the scripts the tests write.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"

@@ -4,8 +4,11 @@
 package audit
 
 import (
+	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -75,4 +78,48 @@ func DefaultPath() (string, error) {
 		return "", fmt.Errorf("no home directory for the audit log (give --audit-log FILE): %w", err)
 	}
 	return filepath.Join(home, ".local", "state", "keysweep", "audit.jsonl"), nil
+}
+
+// Entry is any line of the audit log as read back: a push let through
+// (push-allow, push-skip, push-fail-open, push-inline-allow) or a swept
+// secret a marker hid (sweep-inline-allow). The writers keep their own
+// types, whose fields are the contract; this one is for reading them.
+type Entry struct {
+	Time        string   `json:"time"`
+	Action      string   `json:"action"`
+	Repo        string   `json:"repo"`
+	Pusher      string   `json:"pusher"`
+	From        string   `json:"from"`
+	Refs        []string `json:"refs"`
+	Reason      string   `json:"reason"`
+	Fingerprint string   `json:"fingerprint"`
+	Rule        string   `json:"rule"`
+	Commit      string   `json:"commit"`
+	Path        string   `json:"path"`
+	Line        int      `json:"line"`
+	Error       string   `json:"error"`
+}
+
+// Read reads the entries of the audit log at path; a log not written yet
+// has none.
+func Read(path string) ([]Entry, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []Entry
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		var e Entry
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, n, err)
+		}
+		out = append(out, e)
+	}
+	return out, sc.Err()
 }
