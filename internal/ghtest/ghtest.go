@@ -58,7 +58,7 @@ type Server struct {
 	redirect  string   // where API requests are sent with a 302, if set
 	failGit   map[string]int
 	moveGit   map[string]string
-	holdGit   map[string]chan struct{}
+	holdGit   map[string]*hold
 	requests  []string
 	appID     int64
 	appKey    *rsa.PublicKey
@@ -70,7 +70,7 @@ func New(t testing.TB, token string) *Server {
 	t.Helper()
 	s := &Server{
 		t: t, Token: token, PageSize: 2, root: t.TempDir(),
-		repos: map[string]Repo{}, failGit: map[string]int{}, moveGit: map[string]string{}, holdGit: map[string]chan struct{}{}, appTokens: map[string]bool{},
+		repos: map[string]Repo{}, failGit: map[string]int{}, moveGit: map[string]string{}, holdGit: map[string]*hold{}, appTokens: map[string]bool{},
 	}
 	exe, err := exec.Command("git", "--exec-path").Output()
 	if err != nil {
@@ -160,15 +160,21 @@ func (s *Server) RedirectGit(fullName, to string) {
 	s.moveGit[fullName] = to
 }
 
-// HoldGit makes git requests for fullName wait until the returned
-// function is called.
-func (s *Server) HoldGit(fullName string) (release func()) {
-	ch := make(chan struct{})
+// HoldGit makes git requests for fullName wait until release is called;
+// reached is closed when the first one arrives.
+func (s *Server) HoldGit(fullName string) (reached <-chan struct{}, release func()) {
+	h := &hold{release: make(chan struct{}), reached: make(chan struct{})}
 	s.mu.Lock()
-	s.holdGit[fullName] = ch
+	s.holdGit[fullName] = h
 	s.mu.Unlock()
 	var once sync.Once
-	return func() { once.Do(func() { close(ch) }) }
+	return h.reached, func() { once.Do(func() { close(h.release) }) }
+}
+
+// hold is what HoldGit holds a repository's git requests with.
+type hold struct {
+	release, reached chan struct{}
+	once             sync.Once
 }
 
 // Requests returns "METHOD path" of every request so far.
@@ -410,8 +416,9 @@ func (s *Server) gitHandler(backend http.Handler) http.Handler {
 			return
 		}
 		if hold != nil {
+			hold.once.Do(func() { close(hold.reached) })
 			select {
-			case <-hold:
+			case <-hold.release:
 			case <-r.Context().Done():
 				return
 			}
