@@ -52,7 +52,11 @@ func (e *Engine) scanEncoded(path string, data []byte, depth int, st *scanState,
 	var out []Match
 	var quiet []window
 	var byRule map[string]spanSet // direct matches, made on first use
-	for _, enc := range findEncoded(data, st) {
+	runs := findEncoded(data, st)
+	if depth == 0 {
+		runs = append(runs, structuredRuns(path, data, st)...)
+	}
+	for _, enc := range runs {
 		if st.budget.left <= 0 {
 			st.budget.skipped++
 			continue
