@@ -44,10 +44,17 @@ type Finding struct {
 	// Decoded says how the secret was decoded from the text at the
 	// location ("base64", "hex", "percent", chained with "+").
 	Decoded string `json:"decoded,omitempty"`
-	// Source is SourceCommitMessage or SourceTagMessage for a secret found
-	// in a commit's or an annotated tag's message (Path is then empty, and
-	// Line counts lines of the message); "" for a file's content.
+	// Source says what the secret was found in: SourceBlob (a file's
+	// content in git), SourceFile (a file on disk), SourceCommitMessage or
+	// SourceTagMessage (Path is then empty, Commit is the commit or tag,
+	// and Line counts lines of the message). Reports written before it
+	// existed have none: a blob.
 	Source string `json:"source,omitempty"`
+	// Reach says how the commit or blob is reached when no ref reaches
+	// it: ReachReflog (only a reflog entry does: a commit reset or rebased
+	// away) or ReachUnreachable (nothing does: a dangling object a history
+	// rewrite left behind, Commit empty for a blob no commit names).
+	Reach string `json:"reach,omitempty"`
 	// ShallowBoundary marks a finding at a commit where a shallow clone's
 	// history stops: the secret may be older, in history not fetched.
 	ShallowBoundary bool `json:"shallow_boundary,omitempty"`
@@ -65,11 +72,25 @@ type Finding struct {
 	Marked bool `json:"-"`
 }
 
-// Sources of findings that are not in a file.
+// Sources of findings.
 const (
+	SourceBlob          = "blob"
+	SourceFile          = "file"
 	SourceCommitMessage = "commit-message"
 	SourceTagMessage    = "tag-message"
 )
+
+// How findings are reached when no ref reaches them.
+const (
+	ReachReflog      = "reflog"
+	ReachUnreachable = "unreachable"
+)
+
+// InMessage reports whether the secret was found in a commit's or a tag's
+// message rather than in a file.
+func (f *Finding) InMessage() bool {
+	return f.Source == SourceCommitMessage || f.Source == SourceTagMessage
+}
 
 // Account returns the AWS account decoded from the key id, or "".
 func (f *Finding) Account() string {
@@ -92,11 +113,13 @@ func (f *Finding) Key() string {
 // Location names where a finding is, for people: its path, or the
 // message it is in.
 func (f *Finding) Location() string {
-	switch f.Source {
-	case SourceCommitMessage:
+	switch {
+	case f.Source == SourceCommitMessage:
 		return "commit message"
-	case SourceTagMessage:
+	case f.Source == SourceTagMessage:
 		return "tag message"
+	case f.Path == "" && f.Blob != "":
+		return "blob " + f.Blob
 	}
 	return f.Path
 }

@@ -46,6 +46,8 @@ type sarifLog struct {
 				Date         string `json:"date"`
 				KeyID        string `json:"keyId"`
 				Repository   string `json:"repository"`
+				Source       string `json:"source"`
+				Reach        string `json:"reach"`
 				Verification string `json:"verification"`
 				TestPath     bool   `json:"testPath"`
 			} `json:"properties"`
@@ -93,6 +95,8 @@ func readSARIF(doc []byte) ([]Finding, error) {
 				Date:        r.Properties.Date,
 				Fingerprint: r.PartialFingerprints[sarifFingerprint],
 				KeyID:       r.Properties.KeyID,
+				Source:      r.Properties.Source,
+				Reach:       r.Properties.Reach,
 				TestPath:    r.Properties.TestPath,
 			}
 			if len(r.Locations) > 0 {

@@ -23,7 +23,7 @@ func reread(ctx context.Context, dir string, det scanner.Detector, fps *finding.
 	byID := make(map[string][]finding.Finding)
 	for _, f := range fs {
 		id := f.Blob
-		if f.Source != "" {
+		if f.InMessage() {
 			id = f.Commit // the commit or tag whose message held it
 		}
 		if id == "" {
@@ -51,9 +51,9 @@ func reread(ctx context.Context, dir string, det scanner.Detector, fps *finding.
 		for _, f := range byID[o.ID] {
 			data := o.Data
 			switch {
-			case f.Source != "" && (o.Type == "commit" || o.Type == "tag"):
+			case f.InMessage() && (o.Type == "commit" || o.Type == "tag"):
 				data = scanner.Message(data)
-			case f.Source != "" || o.Type != "blob":
+			case f.InMessage() || o.Type != "blob":
 				lost = append(lost, f)
 				continue
 			}

@@ -139,7 +139,7 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	report.WriteScanSummary(opts.Log, res.Stats, report.ScanSummary{
-		Unit: opts.Source.Unit(), Commits: opts.Source.Commits(), MaxBlobSize: opts.Scan.MaxBlobSize, Findings: len(res.Findings),
+		Unit: opts.Source.Unit(), Commits: opts.Source.Commits(), MaxBlobSize: opts.Scan.MaxBlobSize, Findings: res.Findings,
 	})
 	report.WriteSuppressed(opts.Log, opts.Setup.Suppressed(), res.Stats.InlineAllowed)
 	switch {

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"fmt"
+
 	"github.com/keysweep/keysweep/finding"
 
 	"strings"
@@ -143,4 +145,62 @@ func escapeFinding(f finding.Finding) finding.Finding {
 // as control sequences.
 func OneLine(err error) string {
 	return Escape(strings.Join(strings.Fields(err.Error()), " "))
+}
+
+// QuotePath writes a path the way git does with core.quotePath=false: as
+// it is when it holds no control character, double quote, backslash,
+// invalid UTF-8 or character that turns the direction of text; else in
+// double quotes, with C escapes (\t, \n, \", \\, ...) and the bytes of
+// the others in octal. Letters of any script stay readable, and no path
+// reaches a terminal as a control sequence.
+func QuotePath(p string) string {
+	if !needsQuote(p) {
+		return p
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(p); {
+		c := p[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b.WriteByte('\\')
+				b.WriteByte(c)
+			case c >= '\a' && c <= '\r':
+				b.WriteByte('\\')
+				b.WriteByte("abtnvfr"[c-'\a'])
+			case c < 0x20 || c == 0x7f:
+				fmt.Fprintf(&b, "\\%03o", c)
+			default:
+				b.WriteByte(c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(p[i:])
+		if r == utf8.RuneError && size == 1 || unsafeRune(r) {
+			for _, x := range []byte(p[i : i+size]) {
+				fmt.Fprintf(&b, "\\%03o", x)
+			}
+		} else {
+			b.WriteString(p[i : i+size])
+		}
+		i += size
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// needsQuote reports whether QuotePath quotes p.
+func needsQuote(p string) bool {
+	return unsafeIndex(p) >= 0 || strings.ContainsAny(p, `"\`)
+}
+
+// location is where a finding is, for people: a path quoted like git
+// quotes it, or the message or blob it is in.
+func location(f finding.Finding) string {
+	if f.Path == "" || f.InMessage() {
+		return Escape(f.Location())
+	}
+	return QuotePath(f.Path)
 }

@@ -119,7 +119,8 @@ func TestTextEscapesContent(t *testing.T) {
 			}
 		}
 		checkNoControls(t, out, plain.String())
-		if !strings.Contains(out, `dir/\x1b[2Jfile\x1b[2J\x1b]8;;http://evil\x07\n  Fingerprint: forged\u202e\u009b:3:4`) {
+		// A path is quoted as git quotes it.
+		if !strings.Contains(out, `"dir/\033[2Jfile\033[2J\033]8;;http://evil\a\n  Fingerprint: forged\342\200\256\302\233":3:4`) {
 			t.Errorf("the path is not shown escaped:\n%s", out)
 		}
 	}
@@ -162,7 +163,7 @@ func TestRefusalEscapesContent(t *testing.T) {
 	}
 	out := refuse(hostile)
 	checkNoControls(t, out, refuse(""))
-	if !strings.Contains(out, "    location     dir/\\x1b[2Jfile") {
+	if !strings.Contains(out, `    location     "dir/\033[2Jfile`) {
 		t.Errorf("the path is not shown escaped:\n%s", out)
 	}
 }
@@ -222,5 +223,24 @@ func TestTextOfOrdinaryFindings(t *testing.T) {
 		"  Fingerprint: " + finding.Fingerprint("github-token", "", fs[0].Secret) + "\n"
 	if diff := cmp.Diff(want, buf.String()); diff != "" {
 		t.Errorf("text (-want +got):\n%s", diff)
+	}
+}
+
+func TestQuotePath(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ path, want string }{
+		{"deploy/prod.env", "deploy/prod.env"},
+		{"docs/café 日本 #1.md", "docs/café 日本 #1.md"},
+		{"conf\nprod\t\"x\".env", `"conf\nprod\t\"x\".env"`},
+		{`back\slash`, `"back\\slash"`},
+		{"a\x1b[2Jb\x7f", `"a\033[2Jb\177"`},
+		{"bad\xffutf8", `"bad\377utf8"`},
+		{"right\u202eleft", `"right\342\200\256left"`},
+		{"c1\u009b", `"c1\302\233"`},
+	}
+	for _, tt := range tests {
+		if got := QuotePath(tt.path); got != tt.want {
+			t.Errorf("QuotePath(%q) = %s, want %s", tt.path, got, tt.want)
+		}
 	}
 }

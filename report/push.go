@@ -53,6 +53,7 @@ func WriteRefusal(w io.Writer, fs []finding.Finding, r Refusal) error {
 	var prints []string
 	seen := make(map[string]bool)
 	for _, f := range shown {
+		where := location(f)
 		f := escapeFinding(f)
 		fmt.Fprintf(&b, "\n  %s  %s\n", f.RuleID, f.Description)
 		if f.Commit != "" {
@@ -62,7 +63,7 @@ func WriteRefusal(w io.Writer, fs []finding.Finding, r Refusal) error {
 			}
 			b.WriteString("\n")
 		}
-		fmt.Fprintf(&b, "    location     %s:%d", f.Location(), f.Line)
+		fmt.Fprintf(&b, "    location     %s:%d", where, f.Line)
 		if f.Decoded != "" {
 			fmt.Fprintf(&b, " (decoded from %s)", f.Decoded)
 		}

@@ -117,6 +117,7 @@ func writeText(w io.Writer, fs []finding.Finding, color bool) error {
 	}
 	var b strings.Builder
 	for i, f := range fs {
+		where := location(f)
 		f := escapeFinding(f)
 		if i > 0 {
 			b.WriteString("\n")
@@ -142,7 +143,7 @@ func writeText(w io.Writer, fs []finding.Finding, color bool) error {
 		if r := f.Remediation; r != nil {
 			fmt.Fprintf(&b, "  Remediation: %s\n", describeRemediation(r))
 		}
-		fmt.Fprintf(&b, "  Location:    %s:%d:%d", f.Location(), f.Line, f.Column)
+		fmt.Fprintf(&b, "  Location:    %s:%d:%d", where, f.Line, f.Column)
 		if f.Decoded != "" {
 			fmt.Fprintf(&b, "  (decoded from %s)", f.Decoded)
 		}
@@ -151,6 +152,12 @@ func writeText(w io.Writer, fs []finding.Finding, color bool) error {
 		}
 		if f.ShallowBoundary {
 			b.WriteString("  (at a shallow clone's boundary: may be older)")
+		}
+		switch f.Reach {
+		case finding.ReachReflog:
+			b.WriteString("  (only a reflog reaches it: git reflog expire, then git gc, removes it)")
+		case finding.ReachUnreachable:
+			b.WriteString("  (nothing reaches it: git gc --prune=now removes it)")
 		}
 		b.WriteString("\n")
 		if f.Commit != "" {

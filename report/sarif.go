@@ -144,7 +144,7 @@ func writeSARIF(w io.Writer, fs []finding.Finding, version string) error {
 		}
 		msg += ". Fingerprint: " + f.Fingerprint + "."
 		props := map[string]any{}
-		for k, v := range map[string]string{"commit": f.Commit, "author": f.Author, "date": f.Date, "keyId": f.KeyID, "repository": f.Repository} {
+		for k, v := range map[string]string{"commit": f.Commit, "author": f.Author, "date": f.Date, "keyId": f.KeyID, "repository": f.Repository, "source": f.Source, "reach": f.Reach} {
 			if v != "" {
 				props[k] = v
 			}
@@ -195,7 +195,7 @@ func sarifURI(p string) string {
 
 // csvHeader names the CSV columns.
 var csvHeader = []string{"rule_id", "description", "secret", "commit", "path", "line", "column", "author", "email", "date",
-	"fingerprint", "key_id", "account_id", "verification", "verified_arn", "remediation", "decoded", "test_path", "repository"}
+	"fingerprint", "key_id", "account_id", "verification", "verified_arn", "remediation", "decoded", "test_path", "repository", "source", "reach"}
 
 func writeCSV(w io.Writer, fs []finding.Finding) error {
 	cw := csv.NewWriter(w)
@@ -215,7 +215,7 @@ func writeCSV(w io.Writer, fs []finding.Finding) error {
 			action = r.Action
 		}
 		row := []string{f.RuleID, f.Description, f.Secret, f.Commit, f.Path, strconv.Itoa(f.Line), strconv.Itoa(f.Column),
-			f.Author, f.Email, f.Date, f.Fingerprint, f.KeyID, account, status, arn, action, f.Decoded, strconv.FormatBool(f.TestPath), f.Repository}
+			f.Author, f.Email, f.Date, f.Fingerprint, f.KeyID, account, status, arn, action, f.Decoded, strconv.FormatBool(f.TestPath), f.Repository, f.Source, f.Reach}
 		for i := range row {
 			row[i] = csvSafe(row[i])
 		}

@@ -21,7 +21,8 @@ type ScanSummary struct {
 	// Commits says whether the summary counts commits.
 	Commits     bool
 	MaxBlobSize int64
-	Findings    int
+	// Findings are those reported.
+	Findings []finding.Finding
 }
 
 // WriteScanSummary says what a scan covered and skipped, and how many
@@ -46,7 +47,8 @@ func WriteScanSummary(w io.Writer, st scanner.Stats, s ScanSummary) {
 	if st.Truncated > 0 {
 		fmt.Fprintf(w, "; %d where AWS keys were paired within the work bound", st.Truncated)
 	}
-	fmt.Fprintf(w, "; %s\n", Count(int64(s.Findings), "finding"))
+	fmt.Fprintf(w, "; %s\n", Count(int64(len(s.Findings)), "finding"))
+	writeHidden(w, st, s.Findings)
 	if n := len(st.Missing); n > 0 {
 		shown := st.Missing
 		if n > 10 {
@@ -58,6 +60,26 @@ func WriteScanSummary(w io.Writer, st scanner.Stats, s ScanSummary) {
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+// writeHidden says what came from history no ref shows, when the scan
+// looked there and found some.
+func writeHidden(w io.Writer, st scanner.Stats, fs []finding.Finding) {
+	if st.ReflogCommits+st.UnreachableCommits+st.UnreachableBlobs == 0 {
+		return
+	}
+	reach := map[string]int{}
+	for _, f := range fs {
+		reach[f.Reach]++
+	}
+	var parts []string
+	if n := st.ReflogCommits; n > 0 {
+		parts = append(parts, fmt.Sprintf("%s only reflogs reach (%s)", Count(int64(n), "commit"), Count(int64(reach[finding.ReachReflog]), "finding")))
+	}
+	if n := st.UnreachableCommits + st.UnreachableBlobs; n > 0 {
+		parts = append(parts, fmt.Sprintf("%s and %s nothing reaches (%s)", Count(int64(st.UnreachableCommits), "commit"), Count(int64(st.UnreachableBlobs), "blob"), Count(int64(reach[finding.ReachUnreachable]), "finding")))
+	}
+	fmt.Fprintf(w, "keysweep: beyond the refs: %s\n", strings.Join(parts, "; "))
 }
 
 // WriteShallowWarning warns that a shallow clone's history stops at n

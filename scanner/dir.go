@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+
+	"github.com/keysweep/keysweep/finding"
 )
 
 // skipDirs are directories of version control metadata: their content is
@@ -129,6 +131,7 @@ func (c *collector) readFiles(ctx context.Context, root string, isDir bool, path
 			return err
 		}
 		for _, f := range fs {
+			f.Source = finding.SourceFile
 			local = append(local, found{Finding: f})
 		}
 		if c.opts.Progress != nil {

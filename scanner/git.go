@@ -36,6 +36,11 @@ type Options struct {
 	// finding.Finding.Marked set, instead of dropping them: content someone else
 	// controls must not silence the scanner.
 	KeepMarked bool
+	// Reflog also scans the commits only reflog entries reach (reset or
+	// rebased away); Unreachable also the commits and blobs nothing
+	// reaches (what a history rewrite leaves until git prunes it). Git
+	// only.
+	Reflog, Unreachable bool
 	// ScanBinary scans binary content too (a NUL in the first 8,000
 	// bytes) instead of skipping it: text hides behind one NUL byte.
 	ScanBinary bool
@@ -67,6 +72,10 @@ type Stats struct {
 	Undecoded int64
 	// Shallow counts the commits where a shallow clone's history stops.
 	Shallow int
+	// ReflogCommits and UnreachableCommits count the commits scanned that
+	// only reflogs reach, and that nothing reaches; UnreachableBlobs the
+	// blobs scanned that no commit names.
+	ReflogCommits, UnreachableCommits, UnreachableBlobs int
 	// Missing lists objects the history names that the repository lacks.
 	Missing  []string
 	Duration time.Duration
@@ -106,10 +115,12 @@ func findingsOf(fs []found) []finding.Finding {
 	return out
 }
 
-// Git scans the full history of every ref of the repository at path.
-// Each unique blob is read and scanned once. With missing objects and
-// without opts.AllowMissing, the result holds what was found and the
-// error wraps ErrIncomplete.
+// Git scans the full history of every ref of the repository at path,
+// and the messages of its commits and annotated tags; with opts.Reflog
+// also the commits only reflogs reach, and with opts.Unreachable the
+// commits and blobs nothing reaches. Each unique blob is read and
+// scanned once. With missing objects and without opts.AllowMissing, the
+// result holds what was found and the error wraps ErrIncomplete.
 func Git(ctx context.Context, path string, det Detector, opts Options) (*Result, error) {
 	start := time.Now()
 	opts = opts.withDefaults()
@@ -117,32 +128,124 @@ func Git(ctx context.Context, path string, det Detector, opts Options) (*Result,
 	if err != nil {
 		return nil, err
 	}
+	h, err := findHidden(ctx, repo, opts)
+	if err != nil {
+		return nil, err
+	}
+	// The messages are read and scanned beside the blobs, once the walk
+	// has listed the commits.
+	mctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	msgs := make(chan messageScan, 1)
 	var walk gitsrc.WalkStats
 	c, err := scanBlobs(ctx, repo, det, opts, func(ctx context.Context, emit func(gitsrc.Blob) error) error {
+		seen := make(map[string]bool)
+		once := func(b gitsrc.Blob) error {
+			if seen[b.ID] {
+				return nil
+			}
+			seen[b.ID] = true
+			return emit(b)
+		}
 		var err error
-		walk, err = repo.Walk(ctx, tips, nil, false, emit)
-		return err
+		if walk, err = repo.Walk(ctx, tips, nil, false, once); err != nil {
+			return err
+		}
+		// History no ref shows comes after: a blob it shares with the
+		// refs' history is attributed there.
+		if len(h.tips) > 0 {
+			var refs []string
+			for _, t := range tips {
+				if t.Type == "commit" {
+					refs = append(refs, t.ID)
+				}
+			}
+			more, err := repo.Walk(ctx, h.tips, refs, false, once)
+			if err != nil {
+				return err
+			}
+			walk.Commits = append(walk.Commits, more.Commits...)
+			walk.Missing = append(walk.Missing, more.Missing...)
+		}
+		go func() { msgs <- scanHistoryMessages(mctx, repo, det, opts, walk.Commits) }()
+		for _, id := range h.blobs {
+			if !seen[id] {
+				h.looseBlobs++
+				if err := emit(gitsrc.Blob{ID: id}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	m := <-msgs
+	if m.err != nil {
+		return nil, fmt.Errorf("scan commit and tag messages: %w", m.err)
+	}
+	c.stats.add(m.stats)
 	findings := c.findings
 	if opts.AllOccurrences {
 		findings, err = expandOccurrences(ctx, repo, tips, findings)
 		if err != nil {
 			return nil, err
 		}
-	} else {
+	}
+	findings = append(findings, m.findings(findings)...)
+	if !opts.AllOccurrences {
 		findings = dedupe(findings)
 	}
 	res, err := finish(ctx, repo, c.stats, walk, findings, start)
 	if err != nil {
 		return nil, err
 	}
+	h.mark(res)
 	if n := len(res.Stats.Missing); n > 0 && !opts.AllowMissing {
 		return res, fmt.Errorf("%w: %d objects are missing or unreadable (a partial clone, or a damaged repository: see git fsck); rerun with --allow-missing to scan what is present", ErrIncomplete, n)
 	}
 	return res, nil
+}
+
+// messageScan is what scanning a history's messages gave.
+type messageScan struct {
+	found []found
+	stats Stats
+	err   error
+}
+
+// findings returns the message findings placed after the blob findings
+// given, in the order of the walk.
+func (m messageScan) findings(after []found) []found {
+	var last int64
+	for _, f := range after {
+		last = max(last, f.seq)
+	}
+	out := make([]found, len(m.found))
+	for i, f := range m.found {
+		f.seq = last + 1 + int64(i)
+		out[i] = f
+	}
+	return out
+}
+
+// scanHistoryMessages scans the messages of commits and of every annotated
+// tag the refs name, with the tags they name in turn.
+func scanHistoryMessages(ctx context.Context, repo *gitsrc.Repo, det Detector, opts Options, commits []string) messageScan {
+	var m messageScan
+	ids, err := repo.TagObjects(ctx)
+	if err != nil {
+		m.err = err
+		return m
+	}
+	tags, err := repo.TagChain(ctx, ids)
+	if err != nil {
+		m.err = err
+		return m
+	}
+	m.found, m.err = scanMessages(ctx, repo, det, opts, commits, tags, &m.stats)
+	return m
 }
 
 // openRefs opens the repository at path and lists what its refs point at.
@@ -218,6 +321,7 @@ func finish(ctx context.Context, repo *gitsrc.Repo, st Stats, walk gitsrc.WalkSt
 	sortFindings(findings)
 	res := &Result{Findings: findingsOf(findings), Stats: st}
 	res.Stats.Commits = len(walk.Commits)
+	res.commits = walk.Commits
 	// Workers find missing objects in the order they happen to read
 	// them: sorted, the summary is the same from run to run.
 	res.Stats.Missing = append(walk.Missing, st.Missing...)
@@ -289,7 +393,7 @@ func (c *collector) work(ctx context.Context, repo *gitsrc.Repo, jobs <-chan job
 			return err
 		}
 		for _, f := range fs {
-			f.Commit, f.Blob = j.Commit, j.ID
+			f.Commit, f.Blob, f.Source = j.Commit, j.ID, finding.SourceBlob
 			local = append(local, found{f, j.seq})
 		}
 		if c.opts.Progress != nil {
@@ -378,7 +482,7 @@ func dedupe(fs []found) []found {
 func expandOccurrences(ctx context.Context, repo *gitsrc.Repo, tips []gitsrc.Tip, fs []found) ([]found, error) {
 	blobs := make(map[string]bool)
 	for _, f := range fs {
-		if f.Commit != "" {
+		if f.Commit != "" && f.Blob != "" {
 			blobs[f.Blob] = true
 		}
 	}
@@ -389,6 +493,9 @@ func expandOccurrences(ctx context.Context, repo *gitsrc.Repo, tips []gitsrc.Tip
 	var out []found
 	for _, f := range fs {
 		out = append(out, f)
+		if f.Blob == "" {
+			continue
+		}
 		for _, o := range occ[f.Blob] {
 			if o.Commit == f.Commit && o.Path == f.Path {
 				continue
@@ -406,7 +513,7 @@ func addAuthors(ctx context.Context, repo *gitsrc.Repo, fs []found) error {
 	seen := make(map[string]bool)
 	var ids []string
 	for _, f := range fs {
-		if f.Commit != "" && !seen[f.Commit] {
+		if f.Commit != "" && f.Author == "" && !seen[f.Commit] {
 			seen[f.Commit] = true
 			ids = append(ids, f.Commit)
 		}

@@ -3,6 +3,7 @@ package scanner
 import (
 	"bytes"
 	"context"
+	"fmt"
 
 	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/scanner/gitsrc"
@@ -11,7 +12,7 @@ import (
 // scanMessages scans the messages of commits and of the annotated tags
 // tags, and counts them in st. A finding in a message has Source set, no
 // path, and its line counted from the message's first line.
-func scanMessages(ctx context.Context, repo *gitsrc.Repo, det Detector, opts Options, commits []string, tags []gitsrc.Object, st *Stats) ([]finding.Finding, error) {
+func scanMessages(ctx context.Context, repo *gitsrc.Repo, det Detector, opts Options, commits []string, tags []gitsrc.Object, st *Stats) ([]found, error) {
 	var out []found
 	scan := func(o gitsrc.Object, source string) error {
 		msg := Message(o.Data)
@@ -49,7 +50,7 @@ func scanMessages(ctx context.Context, repo *gitsrc.Repo, det Detector, opts Opt
 	if err := addAuthors(ctx, repo, out); err != nil {
 		return nil, err
 	}
-	return findingsOf(out), nil
+	return out, nil
 }
 
 // Message returns the message of a raw commit or tag object: what follows
@@ -58,5 +59,24 @@ func Message(raw []byte) []byte {
 	if _, msg, ok := bytes.Cut(raw, []byte("\n\n")); ok {
 		return msg
 	}
+	return nil
+}
+
+// addMessages scans the messages of the commits res walked and of the
+// annotated tags among tags (with the tags they name), and adds what it
+// finds to res: once per secret, at its oldest message.
+func addMessages(ctx context.Context, repo *gitsrc.Repo, det Detector, opts Options, res *Result, tags []string) error {
+	objs, err := repo.TagChain(ctx, tags)
+	if err != nil {
+		return err
+	}
+	fs, err := scanMessages(ctx, repo, det, opts, res.commits, objs, &res.Stats)
+	if err != nil {
+		return fmt.Errorf("scan commit and tag messages: %w", err)
+	}
+	if !opts.AllOccurrences {
+		fs = dedupe(fs)
+	}
+	res.Findings = append(res.Findings, findingsOf(fs)...)
 	return nil
 }

@@ -44,15 +44,9 @@ func Push(ctx context.Context, path string, det Detector, updates []gitsrc.Updat
 	if err != nil {
 		return res, err
 	}
-	tags, err := repo.TagChain(ctx, pushed)
-	if err != nil {
+	if err := addMessages(ctx, repo, det, opts, res, pushed); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrIncomplete, err)
 	}
-	fs, err := scanMessages(ctx, repo, det, opts, res.commits, tags, &res.Stats)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrIncomplete, err)
-	}
-	res.Findings = append(res.Findings, fs...)
 	res.Stats.Duration = time.Since(start)
 	return res, nil
 }
@@ -160,10 +154,24 @@ func Outgoing(ctx context.Context, path string, det Detector, remote string, ref
 	if err != nil {
 		return nil, err
 	}
+	var pushed []string
 	for _, id := range theirs {
 		if known[id] {
 			exclude = append(exclude, id)
 		}
 	}
-	return scanAdded(ctx, repo, det, tips, exclude, false, nil, opts, start)
+	for _, r := range refs {
+		if !gitsrc.IsZeroID(r.LocalID) {
+			pushed = append(pushed, r.LocalID)
+		}
+	}
+	res, err := scanAdded(ctx, repo, det, tips, exclude, false, nil, opts, start)
+	if err != nil {
+		return res, err
+	}
+	if err := addMessages(ctx, repo, det, opts, res, pushed); err != nil {
+		return nil, err
+	}
+	res.Stats.Duration = time.Since(start)
+	return res, nil
 }

@@ -46,6 +46,16 @@ func Since(ctx context.Context, path string, det Detector, since []string, seen 
 	if err != nil {
 		return res, err
 	}
+	// Every annotated tag: few, and a secret in one is found again only
+	// as known.
+	tags, err := repo.TagObjects(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := addMessages(ctx, repo, det, opts, res, tags); err != nil {
+		return nil, err
+	}
+	res.Stats.Duration = time.Since(start)
 	res.Tips = make(map[string]string, len(tips))
 	for _, t := range tips {
 		res.Tips[t.Ref] = t.ID
@@ -75,5 +85,13 @@ func Range(ctx context.Context, path string, det Detector, base, head string, op
 		}
 		exclude = append(exclude, id)
 	}
-	return scanAdded(ctx, repo, det, []gitsrc.Tip{{Ref: head, ID: tip, Type: "commit"}}, exclude, false, nil, opts, start)
+	res, err := scanAdded(ctx, repo, det, []gitsrc.Tip{{Ref: head, ID: tip, Type: "commit"}}, exclude, false, nil, opts, start)
+	if err != nil {
+		return res, err
+	}
+	if err := addMessages(ctx, repo, det, opts, res, nil); err != nil {
+		return nil, err
+	}
+	res.Stats.Duration = time.Since(start)
+	return res, nil
 }

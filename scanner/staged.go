@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/scanner/gitsrc"
 )
 
@@ -68,7 +69,7 @@ func Staged(ctx context.Context, path string, det Detector, opts Options) (*Resu
 			// Reported when the staged change adds the finding's line, or
 			// adds the secret itself (an AWS secret lines below its id).
 			if addsLine(f.Added, x.Line, x.Line+strings.Count(x.Secret, "\n")) || strings.Contains(added, x.Secret) {
-				x.Blob = f.Blob
+				x.Blob, x.Source = f.Blob, finding.SourceBlob
 				res.Findings = append(res.Findings, x)
 			}
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -64,7 +65,7 @@ func (o *scanOptions) run(ctx context.Context, s *streams, src local.Source, ext
 
 func newGitCmd(s *streams) *cobra.Command {
 	o := &scanOptions{}
-	var allOccurrences bool
+	var allOccurrences, noReflogs, unreachable bool
 	var rangeSpec string
 	cmd := &cobra.Command{
 		Use:   "git [PATH]",
@@ -72,7 +73,16 @@ func newGitCmd(s *streams) *cobra.Command {
 		Long: `Scan every blob of the full history of every ref (local and remote
 branches, tags, notes, the stash, a detached HEAD), merges included. Each
 unique blob is read and scanned once, and each secret is reported once per
-(rule, secret, path) at the commit that introduced it.
+(rule, secret, path) at the commit that introduced it. The messages of
+every commit and annotated tag are scanned too.
+
+Beyond the refs: commits that only reflogs still reach (reset, amended or
+rebased away, but kept by git for weeks) are scanned and their findings
+marked "reach": "reflog", unless --no-reflogs. With --include-unreachable,
+the commits and blobs nothing reaches any more (what a history rewrite
+leaves in a server's or mirror's object store until git prunes it) are
+scanned too, marked "reach": "unreachable"; a blob no commit names is
+reported with no commit. The summary counts each.
 
 Configuration: --config FILE, else the repository's .keysweep.toml (from
 the work tree, or from HEAD in a bare repository), else the defaults; the
@@ -90,11 +100,17 @@ same for --ignore-file and .keysweepignore.`,
 					return fmt.Errorf("--range %q: %w", rangeSpec, err)
 				}
 			}
-			return o.run(cmd.Context(), s, local.Git{Path: path, Base: base, Head: head}, scanner.Options{AllOccurrences: allOccurrences})
+			if head != "" && unreachable {
+				return errors.New("--include-unreachable scans what no commit of a range reaches: give one or the other")
+			}
+			return o.run(cmd.Context(), s, local.Git{Path: path, Base: base, Head: head},
+				scanner.Options{AllOccurrences: allOccurrences, Reflog: !noReflogs && head == "", Unreachable: unreachable})
 		},
 	}
 	o.bindScan(cmd, "blobs")
 	cmd.Flags().BoolVar(&allOccurrences, "all-occurrences", false, "report every commit and path where a secret appears")
+	cmd.Flags().BoolVar(&noReflogs, "no-reflogs", false, "do not scan the commits only reflogs reach (reset, amended or rebased away)")
+	cmd.Flags().BoolVar(&unreachable, "include-unreachable", false, "also scan the commits and blobs nothing reaches (left by history rewrites until git prunes them)")
 	cmd.Flags().StringVar(&rangeSpec, "range", "", "scan only the commits of `BASE..HEAD` (reachable from HEAD, not from BASE; BASE alone means BASE..HEAD, an empty side is HEAD), as for a push or pull request in CI")
 	return cmd
 }

@@ -260,10 +260,10 @@ func TestContentCannotReachTheTerminal(t *testing.T) {
 	c.Git("add", "-A")
 	c.Git("commit", "-q", "--author", "Mallory\x1b[31m <m@example.com>", "-m", "x")
 	out := s.refused("main")
-	checkRefusal(t, out, allSecrets, `\x1b[2J\x1b]0;pwned\x07deploy\u202e.env:1`, `Mallory\x1b[31m`)
+	checkRefusal(t, out, allSecrets, `"\033[2J\033]0;pwned\adeploy\342\200\256.env":1`, `Mallory\x1b[31m`)
 
 	code, stdout, stderr := runCLI(t, "git", c.Dir)
-	if code != 1 || !strings.Contains(stdout, `\x1b[2J`) {
+	if code != 1 || !strings.Contains(stdout, `"\033[2J`) {
 		t.Errorf("exit %d:\n%s", code, stdout)
 	}
 	for name, text := range map[string]string{"push": out, "stdout": stdout, "stderr": stderr} {
