@@ -437,3 +437,30 @@ func TestGitHubPullRefsAndFull(t *testing.T) {
 		t.Errorf("--full: exit %d %v\n%s", code, where(fs), errOut)
 	}
 }
+
+// TestGitHubSweepMessages: the sweep scans the messages of new commits and
+// of annotated tags; a secret in one is new once, then known.
+func TestGitHubSweepMessages(t *testing.T) {
+	t.Parallel()
+	e := newSweepEnv(t)
+	w := e.gh.AddRepo("acme/api", ghtest.Repo{})
+	commit := push(t, w, "deploy\n\nthe bot's token: "+tokA+"\n", map[string]string{"README.md": "hello\n"})
+	w.Git("tag", "-a", "v1", "-m", "release\n\ntoken "+tokB)
+	w.Git("push", "-q", "origin", "v1")
+	tag := w.Git("rev-parse", "v1")
+
+	code, fs, errOut := e.sweep("--org", "acme", "--new-only")
+	got := map[string]string{}
+	for _, f := range fs {
+		got[f.Source] = f.Commit
+		if f.Path != "" || f.Line != 3 {
+			t.Errorf("%s finding at %q:%d, want no path and line 3", f.Source, f.Path, f.Line)
+		}
+	}
+	if code != exitFindings || got[finding.SourceCommitMessage] != commit || got[finding.SourceTagMessage] != tag {
+		t.Fatalf("first sweep: exit %d, findings by source %v\n%s", code, got, errOut)
+	}
+	if code, fs, errOut := e.sweep("--org", "acme", "--new-only"); code != exitClean || len(fs) != 0 {
+		t.Errorf("second sweep: exit %d, %d new findings\n%s", code, len(fs), errOut)
+	}
+}
