@@ -3,6 +3,7 @@ package detectors
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
@@ -183,6 +184,65 @@ func AdversarialInputs(size int) []AdversarialInput {
 			return "%41%42%43"
 		})
 	})
+
+	// Escaped text: every escape counts (\u0041 decodes to a letter of a
+	// run of letters), so the text is decoded up to the budget.
+	add("json-unicode", "dump.json", func() []byte {
+		return fill(size, func(int) string { return `\u0041\u004B\u0049\u0041` })
+	})
+
+	// Entities that count (a slash and a plus between letters) and
+	// entities that do not, in one endless line.
+	add("xml-entities", "page.html", func() []byte {
+		return fill(size, func(i int) string {
+			if i%2 == 0 {
+				return "&#47;&amp;&#x2F;&lt;"
+			}
+			return "ab&#47;cd&#x2B;"
+		})
+	})
+
+	// Notebook lines of AWS key ids, every other one the same, and their
+	// secrets, slashes escaped: each key id is found directly, alone or
+	// paired with a secret without a slash, then paired again in the
+	// escaped text and settled with what was found directly.
+	add("notebook", "aws.ipynb", func() []byte {
+		rng := adversarialRand("notebook")
+		same := advKeyID(rng)
+		return fill(size, func(i int) string {
+			id := same
+			if i%2 == 0 {
+				id = advKeyID(rng)
+			}
+			secret := strings.ReplaceAll(advSecret(rng), "/", `\/`)
+			return `    "aws_access_key_id = \"` + id + `\"\n",` + "\n" +
+				`    "aws_secret_access_key = \"` + secret + `\"\n",` + "\n"
+		})
+	})
+
+	// Credentials in JSON in a JSON string, six deep: runs of backslashes
+	// that double at each level.
+	add("escapes-nested", "events.json", func() []byte {
+		rng := adversarialRand("escapes-nested")
+		return fill(size, func(int) string {
+			s := `{"aws_access_key_id": "` + advKeyID(rng) + `", "aws_secret_access_key": "` + advSecret(rng) + `"}`
+			for range 6 {
+				b, _ := json.Marshal(s)
+				s = strings.ReplaceAll(string(b), "/", `\/`)
+			}
+			return s + "\n"
+		})
+	})
+
+	// Long runs of backslashes with escapes that count between them: a
+	// run's start, in a long line, must not cut an escape.
+	add("backslashes", "paths.json", func() []byte {
+		rng := adversarialRand("backslashes")
+		return fill(size, func(int) string {
+			return strings.Repeat(`\\`, 700) + `\/` + randFrom(rng, advAlnum, 30) + `\"` + randFrom(rng, advAlnum, 30) + `\":`
+		})
+	})
+	out = append(out, fileAdversarialInputs(size)...)
 	return out
 }
 

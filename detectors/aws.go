@@ -27,10 +27,13 @@ func isBase64Byte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '/'
 }
 
-// validAWSKeyID drops AWS's documented example ids (…EXAMPLE) and ids
-// embedded in a long base64 run, where four letters spelling AKIA are chance.
+// validAWSKeyID drops placeholder ids (AWS's documented …EXAMPLE, runs like
+// AKIAXXXXXXXXXXXXXXXX, AKIAFAKEKEY…; see isPlaceholder) and ids embedded
+// in a long base64 run, where four letters spelling AKIA are chance. The
+// rule's regex already holds the 16 characters after the prefix to the
+// base32 alphabet (A-Z, 2-7): AKIA0000000000000000 is no match.
 func validAWSKeyID(c Candidate) bool {
-	if strings.HasSuffix(c.Secret, "EXAMPLE") {
+	if len(c.Secret) < 4 || isPlaceholder(c.Secret[4:]) {
 		return false
 	}
 	// Only whether the run reaches 64 bytes matters: reading further
@@ -54,8 +57,8 @@ type secretCandidate struct {
 }
 
 // awsSecretCandidates returns the 40-character base64 runs in data that
-// could be secret access keys: not hex (git ids, SHA-1 sums), not AWS's
-// example, with the mix of characters a random key has, and at least
+// could be secret access keys: not hex (git ids, SHA-1 sums), not a
+// placeholder, with the mix of characters a random key has, and at least
 // minEntropy bits a character. Each line is searched for "secret" once,
 // however many candidates it holds.
 func awsSecretCandidates(data []byte, minEntropy float64, st *scanState) []secretCandidate {
@@ -99,12 +102,16 @@ func awsSecretCandidates(data []byte, minEntropy float64, st *scanState) []secre
 	return out
 }
 
+// plausibleAWSSecret reports whether v, 40 base64 characters, may be a
+// secret access key: not hex, with lower case, upper case and digits, at
+// least 4 bits a character, and not a placeholder (AWS's documented
+// …EXAMPLEKEY among them).
 func plausibleAWSSecret(v string) bool {
-	if isHex(v) || strings.HasSuffix(v, "EXAMPLEKEY") {
+	if isHex(v) {
 		return false
 	}
 	lower, upper, digit, _ := charClasses(v)
-	return lower && upper && digit && shannon(v) >= 4.0
+	return lower && upper && digit && shannon(v) >= 4.0 && !isPlaceholder(v)
 }
 
 // indexFold returns the index of the first occurrence of word (lower-case

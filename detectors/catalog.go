@@ -11,7 +11,8 @@ func Catalog() []Rule {
 	for _, s := range tokenSpecs() {
 		rules = append(rules, s.rule())
 	}
-	return append(rules, structuredRules()...)
+	rules = append(rules, structuredRules()...)
+	return append(rules, fileRules(rules)...)
 }
 
 func baseRules() []Rule {
@@ -118,11 +119,7 @@ func randomTail(n int, minEntropy float64) func(Candidate) bool {
 			return false
 		}
 		tail := c.Secret[n:]
-		lt := strings.ToLower(tail)
-		if strings.Contains(lt, "xxxx") || strings.Contains(lt, "example") || strings.Contains(lt, "0000000") {
-			return false
-		}
-		return shannon(tail) >= minEntropy
+		return !isPlaceholder(tail) && shannon(tail) >= minEntropy
 	}
 }
 

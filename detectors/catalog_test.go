@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"hash/fnv"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -75,10 +76,39 @@ func tokenSamples() []sample {
 				sample{s.id, "token = " + p + filler + "\n", ""},
 				sample{s.id, "token = " + p + fake(s.id, s.charset, s.min-1) + "\n", ""},
 				sample{s.id, "token = abc" + tok + "\n", ""},
+				// Placeholders that fillers and entropy miss (isPlaceholder).
+				sample{s.id, "token = " + p + inOrder(s.charset, n) + "\n", ""},
 			)
+			if w := markerIn(s.charset); w != "" {
+				out = append(out, sample{s.id, "token = " + p + fake(s.id+"placeholder", s.charset, n-len(w)) + w + "\n", ""})
+			}
 		}
 	}
 	return out
+}
+
+// inOrder returns n characters of class in byte order, over and over:
+// 0123…ABC…abc…, a placeholder of high entropy.
+func inOrder(class string, n int) string {
+	chars := expandClass(class)
+	slices.Sort(chars)
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = chars[i%len(chars)]
+	}
+	return string(b)
+}
+
+// markerIn returns EXAMPLE, or example, when class holds its letters: a
+// marker word of placeholders (see markerWords).
+func markerIn(class string) string {
+	chars := string(expandClass(class))
+	for _, w := range []string{"EXAMPLE", "example"} {
+		if !strings.ContainsFunc(w, func(r rune) bool { return !strings.ContainsRune(chars, r) }) {
+			return w
+		}
+	}
+	return ""
 }
 
 func b64url(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
@@ -118,22 +148,28 @@ func structuredSamples() []sample {
 	return []sample{
 		{"openai-api-key", "OPENAI_API_KEY=" + openai + "\n", openai},
 		{"openai-api-key", "OPENAI_API_KEY=sk-proj-" + strings.Repeat("x", 40) + "T3BlbkFJ" + strings.Repeat("x", 40) + "\n", ""},
+		{"openai-api-key", "OPENAI_API_KEY=sk-proj-" + inOrder(alnum, 40) + "T3BlbkFJ" + inOrder(alnum, 40) + "\n", ""},
 		{"azure-storage-account-key", "DefaultEndpointsProtocol=https;AccountName=prod;AccountKey=" + azure + ";EndpointSuffix=core.windows.net", azure},
 		{"azure-storage-account-key", "AccountKey=" + strings.Repeat("A", 86) + "==", ""},
+		{"azure-storage-account-key", "AccountKey=" + inOrder(`A-Za-z0-9+/`, 86) + "==", ""},
 		{"azure-ad-client-secret", "AZURE_CLIENT_SECRET=" + entra + "\n", entra},
 		{"azure-ad-client-secret", "AZURE_CLIENT_SECRET=abc8Q~" + strings.Repeat("x", 34) + "\n", ""},
+		{"azure-ad-client-secret", "AZURE_CLIENT_SECRET=" + fake("entra1", alnum, 3) + "8Q~Sample" + fake("entra3", alnum, 28) + "\n", ""},
 		{"cloudflare-origin-ca-key", "key: " + origin + "\n", origin},
 		{"cloudflare-origin-ca-key", "key: v1.0-" + strings.Repeat("0", 24) + "-" + strings.Repeat("0", 146) + "\n", ""},
 		{"slack-app-token", "SLACK_APP_TOKEN=" + xapp + "\n", xapp},
 		{"slack-app-token", "SLACK_APP_TOKEN=xapp-1-A0123-" + fake("x", hex, 64) + "\n", ""},
 		{"discord-webhook", "url = \"" + discord + "\"\n", discord},
 		{"discord-webhook", "url = \"https://discord.com/api/webhooks/123456789012345678/" + strings.Repeat("x", 68) + "\"\n", ""},
+		{"discord-webhook", "url = \"https://discord.com/api/webhooks/" + fake("dw1", `0-9`, 18) + "/EXAMPLE" + fake("dw2", url, 61) + "\"\n", ""},
 		{"telegram-bot-token", "BOT_TOKEN=" + telegram + "\n", telegram},
 		{"telegram-bot-token", "BOT_TOKEN=123456789:AA" + strings.Repeat("x", 33) + "\n", ""},
+		{"telegram-bot-token", "BOT_TOKEN=123456789:AA" + "YOUR_BOT_TOKEN_HERE_" + strings.Repeat("x", 13) + "\n", ""},
 		{"teams-webhook", "webhook: " + teams + "\n", teams},
 		{"teams-webhook", "webhook: https://contoso.webhook.office.com/webhookb2/<id>@<tenant>/IncomingWebhook/<key>/<owner>\n", ""},
 		{"sendgrid-api-key", "SENDGRID_API_KEY='" + sendgrid + "'\n", sendgrid},
 		{"sendgrid-api-key", "SENDGRID_API_KEY='SG." + strings.Repeat("x", 22) + "." + strings.Repeat("x", 43) + "'\n", ""},
+		{"sendgrid-api-key", "SENDGRID_API_KEY='SG." + fake("sg1", url, 22) + "." + fake("sg2", url, 36) + "EXAMPLE'\n", ""},
 		{"mailchimp-api-key", "mailchimp_key: " + mailchimp + "\n", mailchimp},
 		{"mailchimp-api-key", "id: " + strings.Repeat("0", 32) + "-us1\n", ""},
 		{"twilio-api-key", "# Twilio credentials\nTWILIO_API_KEY=" + twilio + "\n", twilio},
@@ -146,8 +182,10 @@ func structuredSamples() []sample {
 		{"flutterwave-secret-key", "FLW_SECRET_KEY=FLWSECK_TEST-" + fake("flw", hex, 32) + "-X\n", ""},
 		{"grafana-service-account-token", "GRAFANA_TOKEN=" + glsa + "\n", glsa},
 		{"grafana-service-account-token", "GRAFANA_TOKEN=glsa_" + strings.Repeat("x", 32) + "_00000000\n", ""},
+		{"grafana-service-account-token", "GRAFANA_TOKEN=glsa_" + "Example" + fake("glsa1", alnum, 25) + "_" + fake("glsa2", hex, 8) + "\n", ""},
 		{"mapbox-secret-token", "MAPBOX_TOKEN=" + mapbox + "\n", mapbox},
 		{"mapbox-secret-token", "MAPBOX_TOKEN=pk.eyJ" + fake("mb1", url, 60) + "." + fake("mb2", url, 22) + "\n", ""},
+		{"mapbox-secret-token", "MAPBOX_TOKEN=sk.eyJ" + fake("mb1", url, 60) + "." + "Redacted" + fake("mb2", url, 14) + "\n", ""},
 		{"jwt", "Authorization: Bearer " + jwt + "\n", jwt},
 		{"jwt", "token: " + jwtExample + "\n", ""},
 		{"jwt", "token: " + jwtNone + "\n", ""},
@@ -170,6 +208,7 @@ func structuredSamples() []sample {
 func TestCatalogSamples(t *testing.T) {
 	t.Parallel()
 	samples := append(tokenSamples(), structuredSamples()...)
+	samples = append(samples, fileSamples()...)
 	tp, fp := map[string]int{}, map[string]int{}
 	e := Default()
 	for _, s := range samples {

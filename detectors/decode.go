@@ -17,7 +17,9 @@ import (
 // over lines (base64 at 76 columns, `xxd -p` at 60), hold an odd byte that
 // breaks its alignment, or be longer than one decoding: each is decoded
 // all the same, and what the per-blob budget leaves undecoded is counted,
-// never silently dropped.
+// never silently dropped. Escaped text (JSON string escapes, XML
+// entities) is decoded within the same budget, its matches placed on the
+// escaped bytes they came from: see escape.go.
 const (
 	maxDecodeDepth  = 2       // decoded text inside decoded text, no deeper
 	maxDecodedBytes = 4 << 20 // decoded bytes scanned per blob
@@ -43,18 +45,23 @@ type encoded struct {
 	start, end int
 	how        string
 	text       []byte
+	// unescaped, when set, says that text was decoded from the escapes
+	// of that kind in data[start:end]: its matches are placed on the bytes
+	// they were decoded from. Unset, they are placed at the run.
+	unescaped escapeKind
 }
 
 // scanEncoded returns the matches in the encoded runs of data, placed at
-// their runs, and the runs that hold silent matches (see Rule.Silent).
-// A run's match of a rule that matched the run directly is left out.
+// their runs (or, for escaped text, on the bytes they were decoded from),
+// and the spans that hold silent matches (see Rule.Silent). A run's match
+// of a rule that matched there directly is left out; a direct AWS key id
+// that a run's pair completes is replaced by the pair, in direct.
 func (e *Engine) scanEncoded(path string, data []byte, depth int, st *scanState, direct []Match) ([]Match, []window) {
-	var out []Match
-	var quiet []window
-	var byRule map[string]spanSet // direct matches, made on first use
-	runs := findEncoded(data, st)
+	p := placer{data: data, direct: direct, st: st}
+	escaped := findEscaped(data, st)
+	runs := dropEscapedPieces(data, findEncoded(data, st), escaped)
 	if depth == 0 {
-		runs = append(runs, structuredRuns(path, data, st)...)
+		runs = withStructured(runs, structuredRuns(path, data, st))
 	}
 	for _, enc := range runs {
 		if st.budget.left <= 0 {
@@ -63,26 +70,175 @@ func (e *Engine) scanEncoded(path string, data []byte, depth int, st *scanState,
 		}
 		st.budget.left -= len(enc.text)
 		ms, q := e.scan(path, enc.text, depth+1, st)
-		if len(q) > 0 {
-			quiet = append(quiet, window{enc.start, enc.end})
+		p.add(enc, ms, q)
+	}
+	// Escaped text is decoded only while the budget lasts.
+	for _, r := range escaped {
+		if st.budget.left <= 0 {
+			st.budget.skipped++
+			continue
 		}
-		for _, m := range ms {
-			if byRule == nil {
-				byRule = spansByRule(direct)
-				st.steps += len(direct)
-			}
-			if byRule[m.RuleID].overlaps(enc.start, enc.end) {
-				continue
-			}
-			how := enc.how
-			if m.Decoded != "" {
-				how += "+" + m.Decoded
-			}
-			m.Start, m.End, m.Decoded = enc.start, enc.end, how
-			out = append(out, m)
+		enc := r.decode(data, st)
+		st.budget.left -= len(enc.text)
+		ms, q := e.scan(path, enc.text, depth+1, st)
+		p.add(enc, ms, q)
+	}
+	return p.out, p.quiet
+}
+
+// placer places the matches of encoded runs on the data, and drops those
+// the direct matches already report.
+type placer struct {
+	data   []byte
+	direct []Match
+	st     *scanState
+	out    []Match
+	quiet  []window
+	// Made on first use: the direct matches' spans by rule, the direct
+	// AWS matches by key id, and the matches placed, by place (see
+	// placedKey): their index in out, or -1 for a pair put in direct.
+	byRule map[string]spanSet
+	ids    map[string][]int
+	placed map[placedKey]int
+	// cands holds the secret candidates of the run being placed, made on
+	// first use.
+	cands map[string]bool
+}
+
+// placedKey identifies a match placed: AWS findings by their key id,
+// whichever of the two rules, others by rule and secret.
+type placedKey struct {
+	rule, secret string
+	start, end   int
+}
+
+// add places the matches ms and silent spans q found in the text of enc.
+func (p *placer) add(enc encoded, ms []Match, q []window) {
+	if len(ms) == 0 && len(q) == 0 {
+		return
+	}
+	p.cands = nil
+	exact := enc.unescaped != notEscaped
+	if exact {
+		enc.unescaped.placeSpans(p.data, enc.start, enc.end, ms, q, p.st)
+		p.quiet = append(p.quiet, q...)
+	} else if len(q) > 0 {
+		p.quiet = append(p.quiet, window{enc.start, enc.end})
+	}
+	if len(ms) > 0 && p.byRule == nil {
+		p.byRule = spansByRule(p.direct)
+		p.st.steps += len(p.direct)
+	}
+	for _, m := range ms {
+		how := enc.how
+		if m.Decoded != "" {
+			how += "+" + m.Decoded
+		}
+		m.Decoded = how
+		if !exact {
+			m.Start, m.End = enc.start, enc.end
+		}
+		p.place(m, enc)
+	}
+}
+
+// place adds m, found in the text of enc, unless a direct match reports
+// it: one of its rule where it is, or for an AWS key id, the id paired or
+// not. A pair may take the place of a direct match of its key id (see
+// settle).
+func (p *placer) place(m Match, enc encoded) {
+	exact := enc.unescaped != notEscaped
+	switch m.RuleID {
+	case AWSKeyIDRule:
+		if p.byRule[AWSKeyIDRule].overlaps(m.Start, m.End) || p.byRule[AWSKeyRule].overlaps(m.Start, m.End) {
+			return
+		}
+	case AWSKeyRule:
+		if p.settle(m, enc) || p.byRule[AWSKeyRule].overlaps(m.Start, m.End) {
+			return
+		}
+	default:
+		if p.byRule[m.RuleID].overlaps(m.Start, m.End) {
+			return
 		}
 	}
-	return out, quiet
+	// Runs overlap: escaped runs by their margins, both kinds of escapes
+	// may be decoded in one place, and a run of base64 is decoded alone
+	// and as part of the escaped text around it. A match placed exactly
+	// where one of its rule and secret (or AWS key id) was placed already
+	// is not reported again, but a pair takes the place of its key id
+	// alone. Matches placed at their run are left as they were.
+	key := placedKey{m.RuleID, m.Secret, m.Start, m.End}
+	if m.KeyID != "" {
+		key.rule, key.secret = AWSKeyRule, m.KeyID
+	}
+	if p.placed == nil {
+		p.placed = map[placedKey]int{}
+	}
+	i, seen := p.placed[key]
+	if seen && exact {
+		if i >= 0 && m.RuleID == AWSKeyRule && p.out[i].RuleID == AWSKeyIDRule {
+			p.out[i] = m
+		}
+		return
+	}
+	if !seen {
+		p.placed[key] = len(p.out)
+	}
+	p.out = append(p.out, m)
+}
+
+// settle reports whether pair m, found in the text of enc, is settled by
+// a direct AWS match of its key id where it is: the pair takes the place
+// of a key id found alone, and of a pair made with another secret when
+// that secret is in the escaped text too, where the pairing weighed it
+// along with the secrets that escapes hid from the direct one. Otherwise
+// the direct match stands, and m is not reported.
+func (p *placer) settle(m Match, enc encoded) bool {
+	if p.ids == nil {
+		p.ids = map[string][]int{}
+		for i, d := range p.direct {
+			if d.RuleID == AWSKeyIDRule || d.RuleID == AWSKeyRule {
+				p.ids[d.KeyID] = append(p.ids[d.KeyID], i)
+			}
+		}
+		for _, is := range p.ids {
+			sort.Slice(is, func(a, b int) bool { return p.direct[is[a]].Start < p.direct[is[b]].Start })
+		}
+		p.st.steps += len(p.direct)
+	}
+	// The places of one key id do not overlap: in order of their starts,
+	// they are in order of their ends, and the first that ends after m
+	// starts is the first m may overlap.
+	is := p.ids[m.KeyID]
+	k := sort.Search(len(is), func(k int) bool { return p.direct[is[k]].End > m.Start })
+	if k == len(is) || p.direct[is[k]].Start >= m.End {
+		return false
+	}
+	d := &p.direct[is[k]]
+	lone := d.RuleID == AWSKeyIDRule
+	if !lone && (d.Decoded != "" || d.Secret == m.Secret || enc.unescaped == notEscaped || !p.weighed(enc, d.Secret)) {
+		return true
+	}
+	m.Start, m.End = d.Start, d.End
+	*d = m
+	if p.placed == nil {
+		p.placed = map[placedKey]int{}
+	}
+	p.placed[placedKey{AWSKeyRule, m.KeyID, m.Start, m.End}] = -1
+	return true
+}
+
+// weighed reports whether secret is one of the secret candidates in the
+// text of enc, the run whose matches are being placed.
+func (p *placer) weighed(enc encoded, secret string) bool {
+	if p.cands == nil {
+		p.cands = map[string]bool{}
+		for _, c := range awsSecretCandidates(enc.text, 0, p.st) {
+			p.cands[c.value] = true
+		}
+	}
+	return p.cands[secret]
 }
 
 // spansByRule returns the spans of ms by rule.

@@ -1,6 +1,7 @@
 package detectors
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"net/url"
@@ -126,6 +127,8 @@ func TestDecodingStaysQuiet(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte("a: " + base64.StdEncoding.EncodeToString([]byte("token="+ghToken))))
 	f.Add([]byte("x=%41%42%43%44" + hex.EncodeToString([]byte("hello world, this is text"))))
+	f.Add([]byte(`{"source": ["aws_access_key_id = \"` + keyID + `\"\n", "secret = \"` + strings.ReplaceAll(secretKey, "/", `\/`) + `\"\n"]}`))
+	f.Add([]byte(`\\\u0041\ud83d\ude80\ud83d \\\/x\":\u12` + "\n<p>&#x2F;&#47;&amp;&quot;:&#1114111;&#x110000;&#0000000047;&"))
 	e := Default() // built once: building it costs more than a scan
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, m := range e.Scan("f", data) {
@@ -138,5 +141,54 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("bad run %+v", enc)
 			}
 		}
+		for _, r := range findEscaped(data, &scanState{}) {
+			checkEscapedRun(t, data, r)
+			// A run starts where no escape is cut: it decodes to a piece
+			// of what the whole data decodes to.
+			whole := escapeRun{0, len(data), r.kind}.decode(data, &scanState{})
+			if part := r.decode(data, &scanState{}); !bytes.Contains(whole.text, part.text) {
+				t.Fatalf("%s run [%d,%d) decodes to %q, not a piece of the whole", r.kind.name(), r.start, r.end, part.text)
+			}
+		}
+		for _, k := range []escapeKind{jsonEscapes, xmlEntities} {
+			// From where align starts a run, the text decoded is the end
+			// of the whole data's.
+			whole := escapeRun{0, len(data), k}
+			checkEscapedRun(t, data, whole)
+			a := k.align(data, len(data)/2, len(data), &scanState{})
+			part := escapeRun{a, len(data), k}.decode(data, &scanState{})
+			if !bytes.HasSuffix(whole.decode(data, &scanState{}).text, part.text) {
+				t.Fatalf("%s: a run from %d, where align starts it, decodes to %q, not the end of the whole", k.name(), a, part.text)
+			}
+		}
 	})
+}
+
+// checkEscapedRun checks an escaped run of data: it decodes to no more
+// bytes than it spans, and the text's spans are placed back inside it, in
+// order, the whole text on the whole run.
+func checkEscapedRun(t *testing.T, data []byte, r escapeRun) {
+	t.Helper()
+	if r.start < 0 || r.start > r.end || r.end > len(data) {
+		t.Fatalf("run %+v outside %d bytes", r, len(data))
+	}
+	enc := r.decode(data, &scanState{})
+	if enc.end < r.end || enc.end > len(data) || len(enc.text) > enc.end-enc.start {
+		t.Fatalf("run %+v decoded to %d bytes, ending at %d", r, len(enc.text), enc.end)
+	}
+	ms := []Match{{Start: 0, End: len(enc.text)}}
+	for i := 0; i < len(enc.text); i++ {
+		ms = append(ms, Match{Start: i, End: i + 1})
+	}
+	r.kind.placeSpans(data, enc.start, enc.end, ms, nil, &scanState{})
+	if ms[0].Start != enc.start || ms[0].End != enc.end {
+		t.Fatalf("the text of run [%d,%d) placed at [%d,%d)", enc.start, enc.end, ms[0].Start, ms[0].End)
+	}
+	prev := enc.start
+	for i, m := range ms[1:] {
+		if m.Start < prev || m.End <= m.Start || m.End > enc.end {
+			t.Fatalf("byte %d of the text of run [%d,%d) placed at [%d,%d), after %d", i, enc.start, enc.end, m.Start, m.End, prev)
+		}
+		prev = m.Start
+	}
 }

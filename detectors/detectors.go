@@ -31,8 +31,10 @@ type Match struct {
 	// SessionToken is the session token paired with a temporary (ASIA) key.
 	SessionToken string
 	// Decoded says how the secret was decoded when it was found inside
-	// encoded text ("base64", "hex", "percent", chained with "+"); Start
-	// and End then delimit the encoded text.
+	// encoded text ("base64", "hex", "percent", "json-escape",
+	// "xml-entity", chained with "+"); Start and End then delimit the
+	// encoded text, or, when the outer decoding is of escapes, what was
+	// found as the data writes it, escapes and all.
 	Decoded string
 }
 
@@ -174,8 +176,9 @@ type window struct{ start, end int }
 // Scan returns the secrets in data, ordered by position. path is used only
 // by rules that treat some files differently (lock files, for example).
 //
-// Encoded text (base64, hex, percent-encoding) is decoded and scanned
-// again, to a bounded depth and size; see decode.go.
+// Encoded text (base64, hex, percent-encoding) and escaped text (JSON
+// string escapes, XML entities) are decoded and scanned again, to a
+// bounded depth and size; see decode.go and escape.go.
 func (e *Engine) Scan(path string, data []byte) []Match {
 	ms, _ := e.ScanCoverage(path, data)
 	return ms

@@ -191,7 +191,8 @@ var hashLengths = map[int]bool{40: true, 64: true, 128: true}
 
 // validValue keeps a value assigned to a secret-like name only when it
 // looks like a real credential: long enough, random enough, not a
-// reference, placeholder, identifier, words, UUID, path, number or hash.
+// reference, placeholder (valueStopwords, and what isPlaceholder finds in
+// keys and tokens too), identifier, words, UUID, path, number or hash.
 // Base64 of plain text (c3VwZXJzZWNyZXQ= is "supersecret") is judged by
 // what it decodes to, once.
 func validValue(name, v string, decode bool) bool {
@@ -219,7 +220,7 @@ func validValue(name, v string, decode bool) bool {
 			return false
 		}
 	}
-	if isExamplePassword(v) {
+	if isExamplePassword(v) || isPlaceholder(v) {
 		return false
 	}
 	if uuidRe.MatchString(v) || identChainRe.MatchString(strings.TrimPrefix(v, ".")) || slugRe.MatchString(v) || wordy(v) {

@@ -62,7 +62,7 @@ func (s tokenSpec) rule() Rule {
 					break
 				}
 			}
-			return notPlaceholder(c) && shannon(body) >= s.entropy
+			return !isPlaceholder(body) && shannon(body) >= s.entropy
 		},
 	}
 }
@@ -166,19 +166,9 @@ func itoa(n int) string {
 	return string(b)
 }
 
-// placeholderWords mark documentation values, not secrets.
-var placeholderWords = []string{"xxxx", "example", "placeholder", "your_", "your-", "yourtoken", "redacted", "dummy", "0000000", "*****", "....", "<", ">", "${", "{{"}
-
-// notPlaceholder drops tokens that are documentation placeholders.
-func notPlaceholder(c Candidate) bool {
-	l := strings.ToLower(c.Secret)
-	for _, w := range placeholderWords {
-		if strings.Contains(l, w) {
-			return false
-		}
-	}
-	return true
-}
+// notPlaceholder drops tokens that are documentation placeholders (see
+// isPlaceholder).
+func notPlaceholder(c Candidate) bool { return !isPlaceholder(c.Secret) }
 
 // tokenSpecs are the prefixed tokens of the catalog.
 func tokenSpecs() []tokenSpec {

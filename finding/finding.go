@@ -42,7 +42,8 @@ type Finding struct {
 	// Canary marks a key of a canary-token account: never send it to AWS.
 	Canary bool `json:"canary,omitempty"`
 	// Decoded says how the secret was decoded from the text at the
-	// location ("base64", "hex", "percent", chained with "+").
+	// location: "base64", "hex", "percent", "json-escape", "xml-entity",
+	// "json" (a value of a structured file), chained with "+".
 	Decoded string `json:"decoded,omitempty"`
 	// Source says what the secret was found in: SourceBlob (a file's
 	// content in git), SourceFile (a file on disk), SourceCommitMessage or
