@@ -56,9 +56,16 @@ type encoded struct {
 // and the spans that hold silent matches (see Rule.Silent). A run's match
 // of a rule that matched there directly is left out; a direct AWS key id
 // that a run's pair completes is replaced by the pair, in direct.
-func (e *Engine) scanEncoded(path string, data []byte, depth int, st *scanState, direct []Match) ([]Match, []window) {
+//
+// Escaped text is looked at only where some rule's keyword shows in data
+// (hits): an escape hides a secret's characters, not the name or prefix
+// that makes a rule look, and code is full of escapes that hide nothing.
+func (e *Engine) scanEncoded(path string, data []byte, depth int, st *scanState, direct []Match, hits bool) ([]Match, []window) {
 	p := placer{data: data, direct: direct, st: st}
-	escaped := findEscaped(data, st)
+	var escaped []escapeRun
+	if hits {
+		escaped = findEscaped(data, st)
+	}
 	runs := dropEscapedPieces(data, findEncoded(data, st), escaped)
 	if depth == 0 {
 		runs = withStructured(runs, structuredRuns(path, data, st))

@@ -221,9 +221,9 @@ func (e *Engine) scanSteps(path string, data []byte) ([]Match, Coverage, int) {
 // scan returns the matches to report in data, and the spans of silent
 // ones (see Rule.Silent), which other findings must keep off as well.
 func (e *Engine) scan(path string, data []byte, depth int, st *scanState) ([]Match, []window) {
-	matches, quiet := e.scanPlain(path, data, st)
+	matches, quiet, hits := e.scanPlain(path, data, st)
 	if depth < maxDecodeDepth {
-		decoded, decodedQuiet := e.scanEncoded(path, data, depth, st, matches)
+		decoded, decodedQuiet := e.scanEncoded(path, data, depth, st, matches, hits)
 		if len(decoded) > 0 || len(decodedQuiet) > 0 {
 			// What the encoded text holds says more than the generic
 			// rule's view of it as one random value.
@@ -246,11 +246,12 @@ type found struct {
 	allowlisted bool
 }
 
-func (e *Engine) scanPlain(path string, data []byte, st *scanState) ([]Match, []window) {
+// scanPlain also says whether any rule's keyword occurs in data.
+func (e *Engine) scanPlain(path string, data []byte, st *scanState) ([]Match, []window, bool) {
 	st.steps += len(data)
 	hits := e.pf.find(data, nil)
 	if len(hits) == 0 {
-		return nil, nil
+		return nil, nil, false
 	}
 	windows := make([][]window, len(e.rules))
 	var matches []Match
@@ -353,7 +354,7 @@ func (e *Engine) scanPlain(path string, data []byte, st *scanState) ([]Match, []
 		}
 		out = append(out, m)
 	}
-	return dropGenericOverlaps(out, append(pairs, quiet...), st), quiet
+	return dropGenericOverlaps(out, append(pairs, quiet...), st), quiet, true
 }
 
 // matchAt matches prefixed rule ri at a keyword hit at pos: as its regex

@@ -9,6 +9,10 @@ import (
 	"github.com/keysweep/keysweep/scanner/gitsrc"
 )
 
+// inlineMessage is the largest message scanned without the bound on its
+// time that a blob gets.
+const inlineMessage = 64 << 10
+
 // scanMessages scans the messages of commits and of the annotated tags
 // tags, and counts them in st. A finding in a message has Source set, no
 // path, and its line counted from the message's first line.
@@ -21,9 +25,20 @@ func scanMessages(ctx context.Context, repo *gitsrc.Repo, det Detector, opts Opt
 		}
 		st.Messages++
 		// A message is text like a file's: binary or not, it is scanned.
-		fs, err := st.scanBounded(ctx, det, Options{KeepMarked: opts.KeepMarked, ScanBinary: true}, "", msg)
-		if err != nil {
-			return err
+		mopts := Options{KeepMarked: opts.KeepMarked, ScanBinary: true}
+		var fs []finding.Finding
+		if len(msg) <= inlineMessage {
+			// A message of a usual size scans in microseconds: a
+			// goroutine of its own would cost more than the scan.
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			fs = st.scanContent(det, mopts, "", msg)
+		} else {
+			var err error
+			if fs, err = st.scanBounded(ctx, det, mopts, "", msg); err != nil {
+				return err
+			}
 		}
 		st.Blobs-- // counted as a message, not a blob
 		st.Bytes -= int64(len(msg))
