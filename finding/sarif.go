@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 )
 
 // sarifFingerprint is the key of a keysweep fingerprint among a SARIF
@@ -105,7 +106,10 @@ func readSARIF(doc []byte) ([]Finding, error) {
 				if err != nil {
 					return nil, fmt.Errorf("read report: SARIF result %d: location %q: %w", len(out)+1, loc.ArtifactLocation.URI, err)
 				}
-				f.Path, f.Line, f.Column = path, loc.Region.StartLine, loc.Region.StartColumn
+				// As a JSON report has it: bytes that are not UTF-8 (git
+				// allows them in paths, SARIF percent-encodes them) read as
+				// U+FFFD, as encoding/json writes them.
+				f.Path, f.Line, f.Column = strings.ToValidUTF8(path, "\uFFFD"), loc.Region.StartLine, loc.Region.StartColumn
 			}
 			if r.Properties.Verification != "" {
 				// What the scan concluded, for people; never acted on.
