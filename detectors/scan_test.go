@@ -225,13 +225,7 @@ func TestCompiledStopwordsMatchAllows(t *testing.T) {
 // the generic rule off their spans, in plain and in decoded text.
 func TestSilentRules(t *testing.T) {
 	t.Parallel()
-	rules := Catalog()
-	for i := range rules {
-		if rules[i].ID == "github-token" {
-			rules[i].Silent = true
-		}
-	}
-	e := New(rules)
+	e := silenced("github-token")
 	for _, data := range []string{
 		"GITHUB_TOKEN=" + ghToken + "\n",
 		"token: " + b64url("GITHUB_TOKEN="+ghToken+"\n") + "\n",
@@ -240,4 +234,15 @@ func TestSilentRules(t *testing.T) {
 			t.Errorf("%q: %+v, want nothing", data, ms)
 		}
 	}
+}
+
+// silenced returns the catalog's engine with the rule id silent.
+func silenced(id string) *Engine {
+	rules := Catalog()
+	for i := range rules {
+		if rules[i].ID == id {
+			rules[i].Silent = true
+		}
+	}
+	return New(rules)
 }
