@@ -63,6 +63,10 @@ type Finding struct {
 	// (or a test file).
 	TestPath bool `json:"test_path,omitempty"`
 
+	// Exposure says, for an AWS key, since when history has held it and
+	// whether the default branch still does.
+	Exposure *Exposure `json:"exposure,omitempty"`
+
 	// Verification and Remediation are filled in after the scan, for AWS
 	// findings, when the user asks for them.
 	Verification *Verification `json:"verification,omitempty"`
@@ -123,6 +127,18 @@ func (f *Finding) Location() string {
 		return "blob " + f.Blob
 	}
 	return f.Path
+}
+
+// Exposure is how long a key has been exposed in a repository's history.
+type Exposure struct {
+	// Since is the author date (RFC 3339) of the oldest commit the scan
+	// found the key in, Commit that commit.
+	Since  string `json:"since"`
+	Commit string `json:"commit"`
+	// StillInHead says whether a file of the default branch's tip still
+	// holds the key id: removing it is still to do. Null when that could
+	// not be told (objects of HEAD's tree are missing).
+	StillInHead *bool `json:"still_in_head"`
 }
 
 // Verification statuses.

@@ -137,6 +137,9 @@ func writeText(w io.Writer, fs []finding.Finding, color bool) error {
 				b.WriteString("  Canary:      yes, a canary token: using it sets off an alarm, never send it to AWS\n")
 			}
 		}
+		if e := f.Exposure; e != nil {
+			fmt.Fprintf(&b, "  Exposed:     %s\n", describeExposure(e))
+		}
 		if v := f.Verification; v != nil {
 			fmt.Fprintf(&b, "  Verified:    %s\n", describeVerification(v))
 		}
@@ -167,6 +170,22 @@ func writeText(w io.Writer, fs []finding.Finding, color bool) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func describeExposure(e *finding.Exposure) string {
+	s := "since " + e.Since
+	if e.Commit != "" {
+		s += " (commit " + shortID(e.Commit) + ")"
+	}
+	switch {
+	case e.StillInHead == nil:
+		s += "; whether the default branch still holds it is unknown"
+	case *e.StillInHead:
+		s += "; the default branch still holds it"
+	default:
+		s += "; gone from the default branch, still in its history"
+	}
+	return s
 }
 
 func describeVerification(v *finding.Verification) string {

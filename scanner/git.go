@@ -202,6 +202,9 @@ func Git(ctx context.Context, path string, det Detector, opts Options) (*Result,
 		return nil, err
 	}
 	h.mark(res)
+	if err := addExposure(ctx, repo, res.Findings); err != nil {
+		return nil, err
+	}
 	if n := len(res.Stats.Missing); n > 0 && !opts.AllowMissing {
 		return res, fmt.Errorf("%w: %d objects are missing or unreadable (a partial clone, or a damaged repository: see git fsck); rerun with --allow-missing to scan what is present", ErrIncomplete, n)
 	}

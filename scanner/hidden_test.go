@@ -137,3 +137,72 @@ func TestHistoryMessages(t *testing.T) {
 		t.Errorf("--all-occurrences: %d findings, want 3", n)
 	}
 }
+
+// TestExposure: an AWS key's exposure starts at the oldest commit that
+// holds it, wherever else it appears, and says whether the default
+// branch still holds it.
+func TestExposure(t *testing.T) {
+	t.Parallel()
+	r := gittest.New(t)
+	r.Write("README.md", "hello\n")
+	r.Commit("init")
+	r.Write("deploy/prod.env", envPair)
+	first := r.Commit("deploy")
+	r.Write("deploy/prod.env", "AWS_PROFILE=prod\n")
+	r.Commit("the key leaves the file")
+	r.Write("ci/creds.txt", "id "+keyID+"\n")
+	r.Commit("and lands alone in another")
+	firstDate := r.Git("log", "-1", "--format=%aI", first)
+
+	for _, tt := range []struct {
+		name     string
+		remove   bool
+		stillIn  bool
+		findings int
+	}{
+		{"still on the branch", false, true, 2},
+		{"removed from the branch", true, false, 2},
+	} {
+		if tt.remove {
+			r.Remove("ci/creds.txt")
+			r.Commit("gone")
+		}
+		res := scanRepo(t, r.Dir, Options{})
+		if len(res.Findings) != tt.findings {
+			t.Fatalf("%s: %d findings, want %d: %v", tt.name, len(res.Findings), tt.findings, locs(res.Findings))
+		}
+		for _, f := range res.Findings {
+			e := f.Exposure
+			if e == nil || e.Since != firstDate || e.Commit != first || e.StillInHead == nil || *e.StillInHead != tt.stillIn {
+				t.Errorf("%s: %s at %s: exposure %+v, want since %s at %s, still in HEAD %v", tt.name, f.RuleID, f.Path, e, firstDate, first, tt.stillIn)
+			}
+		}
+	}
+	// No exposure on what is not an AWS key.
+	r.Write("gh.txt", "token: "+ghToken+"\n")
+	r.Commit("token")
+	for _, f := range scanRepo(t, r.Dir, Options{}).Findings {
+		if f.KeyID == "" && f.Exposure != nil {
+			t.Errorf("%s has an exposure", f.RuleID)
+		}
+	}
+}
+
+// TestExposureWithMissingObjects: when HEAD's tree cannot be read whole,
+// whether it still holds the key is unknown, not false.
+func TestExposureWithMissingObjects(t *testing.T) {
+	t.Parallel()
+	r := gittest.New(t)
+	r.Write("deploy/prod.env", envPair)
+	r.Commit("deploy")
+	// HEAD's copy of the file, which still holds the key, is lost.
+	r.Write("deploy/prod.env", envPair+"# reviewed\n")
+	r.Commit("review")
+	if err := os.Remove(r.ObjectPath(r.BlobID(envPair + "# reviewed\n"))); err != nil {
+		t.Fatal(err)
+	}
+	res := scanRepo(t, r.Dir, Options{AllowMissing: true})
+	if len(res.Findings) != 1 || res.Findings[0].Exposure == nil || res.Findings[0].Exposure.StillInHead != nil {
+		t.Fatalf("findings %v, exposure %+v: want one, with still_in_head unknown", locs(res.Findings), res.Findings[0].Exposure)
+	}
+}

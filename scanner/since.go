@@ -55,6 +55,9 @@ func Since(ctx context.Context, path string, det Detector, since []string, seen 
 	if err := addMessages(ctx, repo, det, opts, res, tags); err != nil {
 		return nil, err
 	}
+	if err := addExposure(ctx, repo, res.Findings); err != nil {
+		return nil, err
+	}
 	res.Stats.Duration = time.Since(start)
 	res.Tips = make(map[string]string, len(tips))
 	for _, t := range tips {
