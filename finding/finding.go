@@ -66,6 +66,9 @@ type Finding struct {
 	// Exposure says, for an AWS key, since when history has held it and
 	// whether the default branch still does.
 	Exposure *Exposure `json:"exposure,omitempty"`
+	// Public says, for an AWS key an organization sweep found, whether
+	// the repository is public: a key there is to be taken as compromised.
+	Public *bool `json:"public,omitempty"`
 
 	// Verification and Remediation are filled in after the scan, for AWS
 	// findings, when the user asks for them.

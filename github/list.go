@@ -22,6 +22,8 @@ type Repo struct {
 	Fork       bool
 	Archived   bool
 	Visibility string // public, private or internal
+	// DefaultBranch is the branch HEAD names (main, master, ...).
+	DefaultBranch string
 }
 
 // Client lists repositories, waiting out rate limits.
@@ -98,7 +100,7 @@ func toRepo(r *gh.Repository) Repo {
 	}
 	return Repo{
 		FullName: r.GetFullName(), CloneURL: r.GetCloneURL(), HTMLURL: r.GetHTMLURL(),
-		Fork: r.GetFork(), Archived: r.GetArchived(), Visibility: vis,
+		Fork: r.GetFork(), Archived: r.GetArchived(), Visibility: vis, DefaultBranch: r.GetDefaultBranch(),
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	git "github.com/go-git/go-git/v5"
 	gitconfig "github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 )
@@ -80,7 +81,7 @@ func (m *Mirror) Sync(ctx context.Context, r Repo) (string, error) {
 	})
 	switch {
 	case err == nil, errors.Is(err, git.NoErrAlreadyUpToDate):
-		return dir, nil
+		return dir, pointHEAD(repo, r.DefaultBranch)
 	case errors.Is(err, transport.ErrEmptyRemoteRepository):
 		return dir, ErrEmpty
 	}
@@ -98,4 +99,18 @@ func (m *Mirror) refSpecs() []gitconfig.RefSpec {
 // Remove deletes the mirror of the repository named fullName.
 func (m *Mirror) Remove(fullName string) error {
 	return os.RemoveAll(m.Path(fullName))
+}
+
+// pointHEAD points the mirror's HEAD at the default branch the API names,
+// as a clone's is: what "still on the default branch" is asked of. A name
+// that is not a valid branch leaves HEAD as it was.
+func pointHEAD(repo *git.Repository, branch string) error {
+	name := plumbing.NewBranchReferenceName(branch)
+	if branch == "" || name.Validate() != nil {
+		return nil
+	}
+	if err := repo.Storer.SetReference(plumbing.NewSymbolicReference(plumbing.HEAD, name)); err != nil {
+		return fmt.Errorf("point the mirror's HEAD at %s: %w", name, err)
+	}
+	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -164,6 +166,31 @@ func TestShardWhole(t *testing.T) {
 			if !sh.Has(name) {
 				t.Errorf("%v does not hold %s", sh, name)
 			}
+		}
+	}
+}
+
+// TestPointHEAD: the mirror's HEAD follows the default branch the API
+// names, and a name that is not a valid branch leaves it alone.
+func TestPointHEAD(t *testing.T) {
+	t.Parallel()
+	repo, err := git.PlainInit(t.TempDir(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := func() string {
+		ref, err := repo.Storer.Reference(plumbing.HEAD)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ref.Target().String()
+	}
+	if err := pointHEAD(repo, "trunk"); err != nil || head() != "refs/heads/trunk" {
+		t.Fatalf("HEAD -> %s (%v), want refs/heads/trunk", head(), err)
+	}
+	for _, bad := range []string{"", "../../config", "a..b", "x\x1b[2J", "has space", "end.lock"} {
+		if err := pointHEAD(repo, bad); err != nil || head() != "refs/heads/trunk" {
+			t.Errorf("default branch %q: HEAD -> %s (%v)", bad, head(), err)
 		}
 	}
 }

@@ -308,11 +308,15 @@ func (s *Sweep) deliverable(ctx context.Context, o *Outcome, dir string, fresh [
 		}
 		o.New = append(o.New, f)
 	}
-	for i := range stored {
-		stored[i].Repository = name
-	}
-	for i := range o.New {
-		o.New[i].Repository = name
+	// A key in a public repository is to be taken as compromised.
+	public := o.Repo.Visibility == "public"
+	for _, fs := range [][]finding.Finding{stored, o.New} {
+		for i := range fs {
+			fs[i].Repository = name
+			if fs[i].KeyID != "" {
+				fs[i].Public = &public
+			}
+		}
 	}
 	o.Redelivered = len(pending)
 	if s.Verifier != nil || s.NoRedact {

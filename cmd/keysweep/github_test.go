@@ -464,3 +464,31 @@ func TestGitHubSweepMessages(t *testing.T) {
 		t.Errorf("second sweep: exit %d, %d new findings\n%s", code, len(fs), errOut)
 	}
 }
+
+// TestGitHubSweepExposure: an AWS key a sweep finds says since when it is
+// exposed, whether the default branch still holds it, and whether the
+// repository is public.
+func TestGitHubSweepExposure(t *testing.T) {
+	t.Parallel()
+	e := newSweepEnv(t)
+	pair := "AWS_ACCESS_KEY_ID=" + keyID + "\nAWS_SECRET_ACCESS_KEY=" + secret + "\n"
+	pub := push(t, e.gh.AddRepo("acme/public", ghtest.Repo{Visibility: "public"}), "leak", map[string]string{"prod.env": pair})
+	w := e.gh.AddRepo("acme/private", ghtest.Repo{Visibility: "private"})
+	priv := push(t, w, "leak", map[string]string{"prod.env": pair})
+	push(t, w, "remove", map[string]string{"prod.env": "AWS_PROFILE=prod\n"})
+
+	code, fs, errOut := e.sweep("--org", "acme")
+	if code != exitFindings || len(fs) != 2 {
+		t.Fatalf("exit %d, %d findings\n%s", code, len(fs), errOut)
+	}
+	for _, f := range fs {
+		wantPublic, wantCommit, wantInHead := f.Repository == "acme/public", priv, false
+		if wantPublic {
+			wantCommit, wantInHead = pub, true
+		}
+		ex := f.Exposure
+		if f.Public == nil || *f.Public != wantPublic || ex == nil || ex.Commit != wantCommit || ex.Since == "" || ex.StillInHead == nil || *ex.StillInHead != wantInHead {
+			t.Errorf("%s: public %v, exposure %+v; want public %v, commit %s, still in HEAD %v", f.Repository, f.Public, ex, wantPublic, wantCommit, wantInHead)
+		}
+	}
+}

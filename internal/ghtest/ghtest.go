@@ -268,7 +268,7 @@ func (s *Server) repoJSON(name string, r Repo) map[string]any {
 	return map[string]any{
 		"name": short, "full_name": name, "owner": map[string]any{"login": owner},
 		"private": r.Visibility != "public", "visibility": r.Visibility, "fork": r.Fork, "archived": r.Archived,
-		"html_url": s.URL + "/" + name, "clone_url": clone,
+		"html_url": s.URL + "/" + name, "clone_url": clone, "default_branch": "main",
 	}
 }
 
