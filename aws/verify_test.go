@@ -9,7 +9,6 @@ import (
 
 	awssdk "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -30,15 +29,7 @@ const (
 // Retries do not wait, unless opts say otherwise.
 func testConfig(t testing.TB, s *awstest.Server, creds awstest.Credentials, opts ...func(*config.LoadOptions) error) awssdk.Config {
 	t.Helper()
-	cfg, err := LoadConfig(context.Background(), append([]func(*config.LoadOptions) error{
-		config.WithBaseEndpoint(s.URL),
-		config.WithRegion("eu-west-1"),
-		config.WithSharedConfigFiles([]string{}),
-		config.WithSharedCredentialsFiles([]string{}),
-		config.WithEC2IMDSClientEnableState(imds.ClientDisabled),
-		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(creds.KeyID, creds.Secret, creds.SessionToken)),
-		WithBackoff(func(int) time.Duration { return 0 }),
-	}, opts...)...)
+	cfg, err := LoadConfig(context.Background(), append(standIn(s, creds), opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
