@@ -253,7 +253,7 @@ func TestRemediateAuditSteps(t *testing.T) {
 		t.Fatalf("got %+v", rem)
 	}
 	// Asking again does nothing more.
-	if again := r.Remediate(context.Background(), e.second.KeyID, results[e.second.KeyID]); again != rem {
+	if again := r.Remediate(context.Background(), e.second.KeyID, results[e.second.KeyID]); !cmp.Equal(again, rem) {
 		t.Errorf("second call = %+v", again)
 	}
 	want := []AuditEntry{

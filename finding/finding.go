@@ -73,7 +73,19 @@ type Finding struct {
 	// Verification and Remediation are filled in after the scan, for AWS
 	// findings, when the user asks for them.
 	Verification *Verification `json:"verification,omitempty"`
-	Remediation  *Remediation  `json:"remediation,omitempty"`
+
+	// Usage, UsedAfterExposure, CloudTrail and BlastRadius are the
+	// incident response of a live key of an own account, read with the
+	// user's credentials (never the leaked key's).
+	Usage *Usage `json:"usage,omitempty"`
+	// UsedAfterExposure says whether the key was used after Exposure.Since:
+	// null when it was never used or nothing tells; not written when
+	// usage was not looked up.
+	UsedAfterExposure Maybe        `json:"used_after_exposure,omitzero"`
+	CloudTrail        *CloudTrail  `json:"cloudtrail,omitempty"`
+	BlastRadius       *BlastRadius `json:"blast_radius,omitempty"`
+
+	Remediation *Remediation `json:"remediation,omitempty"`
 
 	// Marked is set, when the scan keeps them, for a secret whose line
 	// carries the keysweep:allow marker. It is never written.
@@ -144,6 +156,120 @@ type Exposure struct {
 	StillInHead *bool `json:"still_in_head"`
 }
 
+// Maybe is a yes, a no, or "cannot tell" (JSON null). Its zero value is
+// "not asked", which a field tagged omitzero does not write.
+type Maybe struct {
+	Asked bool
+	// Value is nil when the answer cannot be told.
+	Value *bool
+}
+
+// Yes, No and Unknown are the three answers.
+func Yes() Maybe     { t := true; return Maybe{Asked: true, Value: &t} }
+func No() Maybe      { f := false; return Maybe{Asked: true, Value: &f} }
+func Unknown() Maybe { return Maybe{Asked: true} }
+
+// IsZero reports whether m was not asked.
+func (m Maybe) IsZero() bool { return !m.Asked }
+
+// True reports whether the answer is yes.
+func (m Maybe) True() bool { return m.Value != nil && *m.Value }
+
+// MarshalJSON writes true, false or null.
+func (m Maybe) MarshalJSON() ([]byte, error) {
+	switch {
+	case m.Value == nil:
+		return []byte("null"), nil
+	case *m.Value:
+		return []byte("true"), nil
+	}
+	return []byte("false"), nil
+}
+
+// UnmarshalJSON reads true, false or null.
+func (m *Maybe) UnmarshalJSON(b []byte) error {
+	switch string(b) {
+	case "null":
+		*m = Unknown()
+	case "true":
+		*m = Yes()
+	case "false":
+		*m = No()
+	default:
+		return errors.New("want true, false or null")
+	}
+	return nil
+}
+
+// Usage is what IAM recorded of an access key's last use
+// (iam:GetAccessKeyLastUsed).
+type Usage struct {
+	// LastUsed is RFC 3339, "" when the key was never used (or not since
+	// IAM began tracking, April 2015).
+	LastUsed string `json:"last_used"`
+	Service  string `json:"service"`
+	Region   string `json:"region"`
+	// Note says what the record cannot tell, e.g. that the last use is
+	// keysweep's own verification.
+	Note string `json:"note,omitempty"`
+}
+
+// CloudTrail summarises the CloudTrail events an access key made
+// (LookupEvents by AccessKeyId) from its exposure, at most 90 days back.
+type CloudTrail struct {
+	// From and To bound the lookup (RFC 3339). Clipped says the exposure
+	// is older than the 90 days CloudTrail keeps: From is 90 days back.
+	From    string `json:"from"`
+	To      string `json:"to"`
+	Clipped bool   `json:"clipped,omitempty"`
+	// Regions are the regions looked in; Failed those that could not be
+	// read whole (the summary then undercounts).
+	Regions []string `json:"regions"`
+	Failed  []string `json:"failed_regions,omitempty"`
+	Events  int      `json:"events"`
+	First   string   `json:"first,omitempty"`
+	Last    string   `json:"last,omitempty"`
+	// EventNames are the ten most frequent, most frequent first.
+	EventNames   []Count  `json:"event_names"`
+	EventRegions []string `json:"event_regions"`
+	SourceIPs    []string `json:"source_ips"`
+	UserAgents   []string `json:"user_agents"`
+	// Unexpected counts the events outside --expected-regions, in
+	// UnexpectedRegions.
+	Unexpected        int      `json:"unexpected"`
+	UnexpectedRegions []string `json:"unexpected_regions,omitempty"`
+	// Own counts the events of keysweep's own verification
+	// (sts:GetCallerIdentity with keysweep's user agent), left out of the
+	// rest.
+	Own   int    `json:"own_verification"`
+	Error string `json:"error,omitempty"`
+}
+
+// Count is a name and how often it was seen.
+type Count struct {
+	Name  string `json:"name"`
+	Count int    `json:"count"`
+}
+
+// BlastRadius is what an IAM user's key can reach, read from its policies
+// and iam:SimulatePrincipalPolicy. It is approximate: the simulation
+// ignores resource policies and service control policies.
+type BlastRadius struct {
+	User   string   `json:"user"`
+	Groups []string `json:"groups"`
+	// Policies are managed policies by ARN and inline ones as
+	// "user/NAME" or "group/GROUP/NAME".
+	Policies []string `json:"policies"`
+	Boundary string   `json:"permissions_boundary,omitempty"`
+	// Admin: every action on every resource is allowed (root keys are).
+	Admin bool `json:"admin"`
+	// Allowed and Denied split the high-impact actions simulated.
+	Allowed     []string `json:"allowed"`
+	Denied      []string `json:"denied"`
+	Approximate bool     `json:"approximate"`
+	Error       string   `json:"error,omitempty"`
+}
+
 // Verification statuses.
 const (
 	StatusVerified = "verified" // the key works: a live leak
@@ -160,6 +286,9 @@ type Verification struct {
 	ARN     string `json:"arn"`
 	UserID  string `json:"user_id"`
 	Error   string `json:"error"`
+	// Partition is the AWS partition that answered (aws, aws-cn,
+	// aws-us-gov), when one did.
+	Partition string `json:"partition,omitempty"`
 }
 
 // Rank orders verification results by what they prove: a live key, then
@@ -195,6 +324,18 @@ const (
 	ActionSkip = "skip"
 	// ActionFailed: a step failed; Error says which and why.
 	ActionFailed = "failed"
+	// ActionQuarantined: AWS's newest AWSCompromisedKeyQuarantine policy
+	// was attached to the key's user; ActionAlreadyQuarantined: one was
+	// attached already (AWS may have done it); ActionWouldQuarantine is
+	// the plan.
+	ActionQuarantined        = "quarantined"
+	ActionAlreadyQuarantined = "already-quarantined"
+	ActionWouldQuarantine    = "would-quarantine"
+	// ActionWarned: the owner was told, containment is due at Due;
+	// ActionReminded: told again, before Due; ActionWouldWarn is the plan.
+	ActionWarned    = "warned"
+	ActionReminded  = "reminded"
+	ActionWouldWarn = "would-warn"
 )
 
 // Remediation is what was done, or would be done, about a key.
@@ -204,6 +345,18 @@ type Remediation struct {
 	User    string `json:"user"`
 	Note    string `json:"note,omitempty"`
 	Error   string `json:"error"`
+	// Steps are the containment steps done or planned, in order, each an
+	// action (quarantined, deactivated, would-quarantine, ...); Action is
+	// the last, or failed.
+	Steps []string `json:"steps,omitempty"`
+	// Policy is the quarantine policy's ARN.
+	Policy string `json:"policy,omitempty"`
+	// Warned is when the owner was first warned, Due when the key is
+	// contained if still active (RFC 3339), for a key given --grace.
+	Warned string `json:"warned,omitempty"`
+	Due    string `json:"due,omitempty"`
+	// Notified are where notices went ("slack", "email:ADDRESS").
+	Notified []string `json:"notified,omitempty"`
 }
 
 // Redact hides a secret, keeping what identifies its kind: the header of

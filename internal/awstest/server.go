@@ -61,7 +61,11 @@ type key struct {
 	session string // the role session name of temporary credentials
 	active  bool
 	admin   bool
-	lastUse time.Time
+	part    string // partition, "" for aws
+	// lastUse, lastService and lastRegion are what IAM records of the
+	// key's last use: every call it signs updates them.
+	lastUse                 time.Time
+	lastService, lastRegion string
 }
 
 type role struct {
@@ -332,6 +336,13 @@ func (e Echo) echoed(token, secret string) string {
 	return out
 }
 
+// record adds call to those answered.
+func (s *Server) record(call Call) {
+	s.mu.Lock()
+	s.calls = append(s.calls, call)
+	s.mu.Unlock()
+}
+
 // Calls returns the requests answered so far, in order.
 func (s *Server) Calls() []Call {
 	s.mu.Lock()
@@ -404,13 +415,14 @@ func roleARN(account, name string) string {
 
 // arn is the caller's identity as GetCallerIdentity reports it.
 func (k *key) arn() string {
+	p := k.partition()
 	switch {
 	case k.session != "":
-		return "arn:aws:sts::" + k.account + ":assumed-role/" + k.user + "/" + k.session
+		return "arn:" + p + ":sts::" + k.account + ":assumed-role/" + k.user + "/" + k.session
 	case k.user == "":
-		return "arn:aws:iam::" + k.account + ":root"
+		return "arn:" + p + ":iam::" + k.account + ":root"
 	default:
-		return "arn:aws:iam::" + k.account + ":user/" + k.user
+		return "arn:" + p + ":iam::" + k.account + ":user/" + k.user
 	}
 }
 
@@ -448,6 +460,7 @@ var (
 var services = map[string]struct{ service, version, namespace string }{
 	"GetCallerIdentity":    {"sts", "2011-06-15", "https://sts.amazonaws.com/doc/2011-06-15/"},
 	"AssumeRole":           {"sts", "2011-06-15", "https://sts.amazonaws.com/doc/2011-06-15/"},
+	"GetAccessKeyInfo":     {"sts", "2011-06-15", "https://sts.amazonaws.com/doc/2011-06-15/"},
 	"GetAccessKeyLastUsed": {"iam", "2010-05-08", "https://iam.amazonaws.com/doc/2010-05-08/"},
 	"ListAccessKeys":       {"iam", "2010-05-08", "https://iam.amazonaws.com/doc/2010-05-08/"},
 	"UpdateAccessKey":      {"iam", "2010-05-08", "https://iam.amazonaws.com/doc/2010-05-08/"},
@@ -477,9 +490,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, "", &apiError{http.StatusBadRequest, "MalformedInput", err.Error()})
 		return
 	}
+	if r.Header.Get("X-Amz-Target") != "" {
+		s.serveJSON(w, r, body)
+		return
+	}
 	params, err := url.ParseQuery(string(body))
 	if err != nil {
 		writeError(w, "", &apiError{http.StatusBadRequest, "MalformedQueryString", err.Error()})
+		return
+	}
+	if params.Get("Version") == ec2Version {
+		s.serveEC2(w, r, body, params)
 		return
 	}
 	action := params.Get("Action")
@@ -490,9 +511,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		call.Status = http.StatusOK
 	}
-	s.mu.Lock()
-	s.calls = append(s.calls, call)
-	s.mu.Unlock()
+	s.record(call)
 	if aerr != nil {
 		writeError(w, ns, aerr)
 		return
@@ -505,6 +524,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) serve(r *http.Request, body []byte, params url.Values, call *Call) (result, ns string, _ *apiError) {
 	svc, ok := services[call.Action]
+	if !ok && iamPolicyActions[call.Action] {
+		svc, ok = services["ListAccessKeys"], true
+	}
 	if !ok {
 		return "", "", &apiError{http.StatusBadRequest, "InvalidAction", fmt.Sprintf("Could not find operation %s for version %s", call.Action, params.Get("Version"))}
 	}
@@ -512,43 +534,16 @@ func (s *Server) serve(r *http.Request, body []byte, params url.Values, call *Ca
 	if v := params.Get("Version"); v != svc.version {
 		return "", ns, &apiError{http.StatusBadRequest, "InvalidAction", fmt.Sprintf("Could not find operation %s for version %s", call.Action, v)}
 	}
-	authz := r.Header.Get("Authorization")
-	if authz == "" {
-		return "", ns, &apiError{http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token"}
-	}
-	auth, err := parseAuth(authz)
-	if err != nil {
-		return "", ns, &apiError{http.StatusBadRequest, "IncompleteSignature", err.Error()}
-	}
-	call.KeyID, call.Region = auth.keyID, auth.region
-	if err := s.inject(r, auth.keyID); err != nil {
-		return "", ns, err
-	}
-
-	s.mu.Lock()
-	k, ok := s.keys[auth.keyID]
-	var caller key
-	if ok {
-		caller = *k
-	}
-	s.mu.Unlock()
-	if !ok || !caller.active || caller.SessionToken != r.Header.Get("X-Amz-Security-Token") {
-		return "", ns, errInvalidToken
-	}
-	if err := checkSignature(r, body, auth, caller.Secret, time.Now()); err != nil {
-		return "", ns, &apiError{http.StatusForbidden, "SignatureDoesNotMatch", err.Error()}
-	}
-	if auth.service != svc.service {
-		return "", ns, &apiError{http.StatusForbidden, "SignatureDoesNotMatch", fmt.Sprintf("Credential should be scoped to correct service: '%s'.", svc.service)}
+	caller, _, aerr := s.authenticate(r, body, svc.service, call)
+	if aerr != nil {
+		return "", ns, aerr
 	}
 	s.mu.Lock()
-	k.lastUse = time.Now().UTC()
-	if a, ok := s.answerAs[auth.keyID]; ok {
+	if a, ok := s.answerAs[call.KeyID]; ok {
 		caller.account = a
 	}
 	s.mu.Unlock()
-
-	echo, echoing := s.echoFor(auth.keyID, call.Action)
+	echo, echoing := s.echoFor(call.KeyID, call.Action)
 	if echoing {
 		said := echo.echoed(r.Header.Get("X-Amz-Security-Token"), caller.Secret)
 		switch echo.Field {
@@ -575,12 +570,14 @@ func (s *Server) serve(r *http.Request, body []byte, params url.Values, call *Ca
 	case "AssumeRole":
 		res, err := s.assumeRole(&caller, params)
 		return res, ns, err
+	case "GetAccessKeyInfo":
+		res, err := s.accessKeyInfo(params)
+		return res, ns, err
 	}
 	if !caller.admin {
 		return "", ns, &apiError{http.StatusForbidden, "AccessDenied", fmt.Sprintf("User: %s is not authorized to perform: iam:%s", caller.arn(), call.Action)}
 	}
 	var res string
-	var aerr *apiError
 	switch call.Action {
 	case "GetAccessKeyLastUsed":
 		res, aerr = s.lastUsed(&caller, params)
@@ -594,8 +591,87 @@ func (s *Server) serve(r *http.Request, body []byte, params url.Values, call *Ca
 		aerr = s.updateKey(&caller, params)
 	case "DeleteAccessKey":
 		aerr = &apiError{http.StatusForbidden, "AccessDenied", "this stand-in refuses DeleteAccessKey: keysweep must never delete a key"}
+	default:
+		res, aerr = s.serveIAMPolicy(&caller, call.Action, params)
 	}
 	return res, ns, aerr
+}
+
+// authenticate checks the signature of a request to service and returns a
+// copy of the key that signed it (the key itself, for updates), or the
+// error AWS would answer. The key's last use is recorded, as IAM does,
+// and the call becomes a CloudTrail event.
+func (s *Server) authenticate(r *http.Request, body []byte, service string, call *Call) (key, *key, *apiError) {
+	authz := r.Header.Get("Authorization")
+	if authz == "" {
+		return key{}, nil, &apiError{http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token"}
+	}
+	auth, err := parseAuth(authz)
+	if err != nil {
+		return key{}, nil, &apiError{http.StatusBadRequest, "IncompleteSignature", err.Error()}
+	}
+	call.KeyID, call.Region = auth.keyID, auth.region
+	if err := s.inject(r, auth.keyID); err != nil {
+		return key{}, nil, err
+	}
+
+	s.mu.Lock()
+	k, ok := s.keys[auth.keyID]
+	var caller key
+	if ok {
+		caller = *k
+	}
+	s.mu.Unlock()
+	if !ok || !caller.active || caller.SessionToken != r.Header.Get("X-Amz-Security-Token") || caller.partition() != Partition(auth.region) {
+		return key{}, nil, errInvalidToken
+	}
+	if err := checkSignature(r, body, auth, caller.Secret, time.Now()); err != nil {
+		return key{}, nil, &apiError{http.StatusForbidden, "SignatureDoesNotMatch", err.Error()}
+	}
+	if auth.service != service {
+		return key{}, nil, &apiError{http.StatusForbidden, "SignatureDoesNotMatch", fmt.Sprintf("Credential should be scoped to correct service: '%s'.", service)}
+	}
+	now := time.Now().UTC()
+	s.mu.Lock()
+	k.lastUse, k.lastService, k.lastRegion = now, service, auth.region
+	s.mu.Unlock()
+	s.recordEvent(&caller, call.Action, service, auth.region, r, now)
+	return caller, k, nil
+}
+
+// Partition returns the partition a region belongs to.
+func Partition(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
+}
+
+func (k *key) partition() string {
+	if k.part == "" {
+		return "aws"
+	}
+	return k.part
+}
+
+// SetPartition moves keyID to partition (aws-cn, aws-us-gov): only
+// requests signed for a region of that partition know it.
+func (s *Server) SetPartition(keyID, partition string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keys[keyID].part = partition
+}
+
+// SetLastUsed sets what IAM recorded of keyID's last use; a zero t is
+// never used.
+func (s *Server) SetLastUsed(keyID string, t time.Time, service, region string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := s.keys[keyID]
+	k.lastUse, k.lastService, k.lastRegion = t, service, region
 }
 
 // inject applies the faults a test asked for.
@@ -642,6 +718,19 @@ func (s *Server) assumeRole(caller *key, params url.Values) (string, *apiError) 
 	return "<Credentials>" + creds + "</Credentials><AssumedRoleUser>" + user + "</AssumedRoleUser>", nil
 }
 
+// accessKeyInfo answers sts:GetAccessKeyInfo: the account of any key id
+// the stand-in knows, whoever asks, as AWS does.
+func (s *Server) accessKeyInfo(params url.Values) (string, *apiError) {
+	id := params.Get("AccessKeyId")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k, ok := s.keys[id]
+	if !ok {
+		return "", &apiError{http.StatusBadRequest, "InvalidParameterValue", "The access key ID is not valid."}
+	}
+	return el("Account", k.account), nil
+}
+
 func (s *Server) lastUsed(caller *key, params url.Values) (string, *apiError) {
 	id := params.Get("AccessKeyId")
 	s.mu.Lock()
@@ -652,7 +741,7 @@ func (s *Server) lastUsed(caller *key, params url.Values) (string, *apiError) {
 	}
 	used := el("ServiceName", "N/A") + el("Region", "N/A")
 	if !k.lastUse.IsZero() {
-		used = el("LastUsedDate", k.lastUse.Format(time.RFC3339)) + el("ServiceName", "sts") + el("Region", "us-east-1")
+		used = el("LastUsedDate", k.lastUse.Format(time.RFC3339)) + el("ServiceName", k.lastService) + el("Region", k.lastRegion)
 	}
 	name := k.userName()
 	if k.user == "" {
