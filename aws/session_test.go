@@ -30,7 +30,7 @@ const (
 	whyAlone       = "no secret access key found with this key id: not sent to AWS"
 	whyRedacted    = "the secret access key found with this key id is not 40 characters of base64 (redacted?): not sent to AWS"
 	whyCanary      = "key of a canary-token account: not sent to AWS, which would set off the alarm"
-	whyInactive    = "InvalidClientTokenId: the key id does not exist or is inactive"
+	whyInactive    = "InvalidClientTokenId: the key id does not exist or is inactive (in partitions aws, aws-cn, aws-us-gov)"
 	whyWrongSecret = "SignatureDoesNotMatch: the key id exists but the secret found with it is not its secret"
 )
 
@@ -182,11 +182,11 @@ func checkVerified(t *testing.T, fs []finding.Finding) {
 
 func TestSessionProcess(t *testing.T) {
 	t.Parallel()
-	ownLive := &finding.Verification{Status: finding.StatusVerified, Account: ownAccount, ARN: "arn:aws:iam::111122223333:user/ci/deploy-bot"}
-	asiLive := &finding.Verification{Status: finding.StatusVerified, Account: ownAccount, ARN: "arn:aws:sts::111122223333:assumed-role/deployer/build-42"}
+	ownLive := &finding.Verification{Status: finding.StatusVerified, Account: ownAccount, ARN: "arn:aws:iam::111122223333:user/ci/deploy-bot", Partition: "aws"}
+	asiLive := &finding.Verification{Status: finding.StatusVerified, Account: ownAccount, ARN: "arn:aws:sts::111122223333:assumed-role/deployer/build-42", Partition: "aws"}
 	unsent := &finding.Verification{Status: finding.StatusUnknown, Error: whyAlone}
 	inactive := &finding.Verification{Status: finding.StatusInvalid, Error: whyInactive}
-	wrong := &finding.Verification{Status: finding.StatusInvalid, Error: whyWrongSecret}
+	wrong := &finding.Verification{Status: finding.StatusInvalid, Error: whyWrongSecret, Partition: "aws"}
 	canary := &finding.Verification{Status: finding.StatusCanary, Account: canaryAccount, Error: whyCanary}
 	tests := []struct {
 		name  string
@@ -218,7 +218,7 @@ func TestSessionProcess(t *testing.T) {
 			name:  "pair refused: the key id alone is not sent",
 			specs: []spec{{"inactive", pair}, {"inactive", alone}},
 			want:  []*finding.Verification{inactive, unsent},
-			calls: 1,
+			calls: 3, // once in each partition
 		},
 		{
 			name:   "key id alone with no pair anywhere: never sent",

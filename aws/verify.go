@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -60,6 +61,8 @@ type Result struct {
 	ARN     string `json:"arn"`
 	UserID  string `json:"user_id"`
 	Error   string `json:"error"`
+	// Partition is the partition whose STS answered.
+	Partition string `json:"partition,omitempty"`
 
 	// fresh marks a result that a Verifier of this process made. A
 	// result decoded from a report never is: a report proves nothing
@@ -75,7 +78,58 @@ func (r *Result) Verification() *finding.Verification {
 	if r == nil {
 		return nil
 	}
-	return &finding.Verification{Status: r.Status, Account: r.Account, ARN: r.ARN, UserID: r.UserID, Error: r.Error}
+	return &finding.Verification{Status: r.Status, Account: r.Account, ARN: r.ARN, UserID: r.UserID, Error: r.Error, Partition: r.Partition}
+}
+
+// Partitions lists the AWS partitions keysweep knows, each with the
+// region its global services (STS, IAM) answer in.
+var partitionRegions = map[string]string{
+	"aws":        "us-east-1",
+	"aws-cn":     "cn-north-1",
+	"aws-us-gov": "us-gov-west-1",
+}
+
+// Partitions are the partitions a key is tried in, in this order.
+var Partitions = []string{"aws", "aws-cn", "aws-us-gov"}
+
+// ParsePartitions reads a comma-separated list of partitions.
+func ParsePartitions(list []string) ([]string, error) {
+	var out []string
+	for _, item := range list {
+		for _, p := range strings.Split(item, ",") {
+			p = strings.TrimSpace(p)
+			if p == "" {
+				continue
+			}
+			if _, ok := partitionRegions[p]; !ok {
+				return nil, fmt.Errorf("unknown AWS partition %q (want aws, aws-cn or aws-us-gov)", p)
+			}
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out, nil
+}
+
+// partitionOf returns the partition of region.
+func partitionOf(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
+}
+
+// regionIn returns the region to call partition's global services in:
+// the configured one when it lies in partition.
+func regionIn(cfg awssdk.Config, partition string) string {
+	if partition == "" || partitionOf(cfg.Region) == partition {
+		return cfg.Region
+	}
+	return partitionRegions[partition]
 }
 
 // Verifier checks keys with sts:GetCallerIdentity, each distinct key once.
@@ -83,6 +137,8 @@ func (r *Result) Verification() *finding.Verification {
 type Verifier struct {
 	cfg     awssdk.Config
 	timeout time.Duration
+	// partitions are tried in order, the configured region's first.
+	partitions []string
 
 	mu    sync.Mutex
 	cache map[Key]*pending
@@ -95,11 +151,28 @@ type pending struct {
 
 // NewVerifier returns a Verifier that calls STS as cfg says (region,
 // endpoint, proxy, retries), giving each call timeout, retries included.
-func NewVerifier(cfg awssdk.Config, timeout time.Duration) *Verifier {
+// A key STS refuses as unknown (InvalidClientTokenId) is tried once in
+// each other partition of partitions (nil: all), so that a China or
+// GovCloud key is not reported invalid.
+func NewVerifier(cfg awssdk.Config, timeout time.Duration, partitions ...string) *Verifier {
+	if len(partitions) == 0 {
+		partitions = Partitions
+	}
+	home := partitionOf(cfg.Region)
+	order := []string{}
+	if slices.Contains(partitions, home) {
+		order = append(order, home)
+	}
+	for _, p := range partitions {
+		if p != home {
+			order = append(order, p)
+		}
+	}
 	return &Verifier{
-		cfg:     cfg,
-		timeout: timeout,
-		cache:   map[Key]*pending{},
+		cfg:        cfg,
+		timeout:    timeout,
+		partitions: order,
+		cache:      map[Key]*pending{},
 	}
 }
 
@@ -159,14 +232,37 @@ func (v *Verifier) verify(ctx context.Context, k Key) Result {
 	return p.res
 }
 
-// call asks STS who k is. SignatureDoesNotMatch is asked once more before
-// it is believed: it proves the key id exists with another secret, which
-// is worth being sure of. The answer is kept only when it has AWS's
-// shape and holds no form of k's secrets (see describe).
+// call asks STS who k is, in each partition until one knows the key.
 func (v *Verifier) call(ctx context.Context, k Key) Result {
+	var first Result
+	for i, p := range v.partitions {
+		r := v.callIn(ctx, k, p)
+		if r.code != "InvalidClientTokenId" {
+			if r.Status == finding.StatusVerified || r.Status == finding.StatusInvalid {
+				r.Partition = p
+			}
+			return r
+		}
+		if i == 0 {
+			first = r
+		}
+	}
+	if len(v.partitions) > 1 {
+		first.Error = fmt.Sprintf("InvalidClientTokenId: the key id does not exist or is inactive (in partitions %s)", strings.Join(v.partitions, ", "))
+	}
+	return first
+}
+
+// callIn asks partition's STS who k is. SignatureDoesNotMatch is asked
+// once more before it is believed: it proves the key id exists with
+// another secret, which is worth being sure of. The answer is kept only
+// when it has AWS's shape and holds no form of k's secrets (see
+// describe).
+func (v *Verifier) callIn(ctx context.Context, k Key, partition string) Result {
 	secrets := []string{k.Secret, k.SessionToken}
 	creds := credentials.NewStaticCredentialsProvider(k.ID, k.Secret, k.SessionToken)
-	withKey := func(o *sts.Options) { o.Credentials = creds }
+	region := regionIn(v.cfg, partition)
+	withKey := func(o *sts.Options) { o.Credentials, o.Region = creds, region }
 	// A client, and so a signer, of its own for each key: the SDK's signer
 	// caches the key it derives by access key id and day, not by secret
 	// (aws/aws-sdk-go-v2#3350), so a second secret found with the same key

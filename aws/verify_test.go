@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -63,19 +64,19 @@ func TestVerify(t *testing.T) {
 		calls int // requests the stand-in should see for the key
 	}{
 		{"live user key", Key{ID: live.KeyID, Secret: live.Secret},
-			Result{Status: finding.StatusVerified, Account: ownAccount, ARN: "arn:aws:iam::111122223333:user/ci/deploy-bot"}, 1},
+			Result{Status: finding.StatusVerified, Account: ownAccount, ARN: "arn:aws:iam::111122223333:user/ci/deploy-bot", Partition: "aws"}, 1},
 		{"root key", Key{ID: root.KeyID, Secret: root.Secret},
-			Result{Status: finding.StatusVerified, Account: secondAccount, ARN: "arn:aws:iam::444455556666:root", UserID: secondAccount}, 1},
+			Result{Status: finding.StatusVerified, Account: secondAccount, ARN: "arn:aws:iam::444455556666:root", UserID: secondAccount, Partition: "aws"}, 1},
 		{"session credentials", Key{ID: session.KeyID, Secret: session.Secret, SessionToken: session.SessionToken},
-			Result{Status: finding.StatusVerified, Account: ownAccount, ARN: "arn:aws:sts::111122223333:assumed-role/deployer/build-42"}, 1},
+			Result{Status: finding.StatusVerified, Account: ownAccount, ARN: "arn:aws:sts::111122223333:assumed-role/deployer/build-42", Partition: "aws"}, 1},
 		{"wrong secret, asked twice", Key{ID: live.KeyID, Secret: strings.ToUpper(live.Secret)},
-			Result{Status: finding.StatusInvalid, Error: "SignatureDoesNotMatch: the key id exists but the secret found with it is not its secret"}, 2},
+			Result{Status: finding.StatusInvalid, Error: "SignatureDoesNotMatch: the key id exists but the secret found with it is not its secret", Partition: "aws"}, 2},
 		{"unknown key id", Key{ID: unknownID, Secret: live.Secret},
-			Result{Status: finding.StatusInvalid, Error: "InvalidClientTokenId: the key id does not exist or is inactive"}, 1},
+			Result{Status: finding.StatusInvalid, Error: "InvalidClientTokenId: the key id does not exist or is inactive (in partitions aws, aws-cn, aws-us-gov)"}, 3},
 		{"inactive key", Key{ID: inactive.KeyID, Secret: inactive.Secret},
-			Result{Status: finding.StatusInvalid, Error: "InvalidClientTokenId: the key id does not exist or is inactive"}, 1},
+			Result{Status: finding.StatusInvalid, Error: "InvalidClientTokenId: the key id does not exist or is inactive (in partitions aws, aws-cn, aws-us-gov)"}, 3},
 		{"throttled twice, then answered", Key{ID: throttled.KeyID, Secret: throttled.Secret},
-			Result{Status: finding.StatusVerified, Account: foreignAccount, ARN: "arn:aws:iam::999988887777:user/app"}, 3},
+			Result{Status: finding.StatusVerified, Account: foreignAccount, ARN: "arn:aws:iam::999988887777:user/app", Partition: "aws"}, 3},
 		{"server errors", Key{ID: broken.KeyID, Secret: broken.Secret},
 			Result{Status: finding.StatusUnknown, Error: "HTTP 500 InternalFailure: AWS internal error"}, 5},
 		{"no answer in time", Key{ID: slow.KeyID, Secret: slow.Secret},
@@ -121,7 +122,7 @@ func TestVerify(t *testing.T) {
 		t.Errorf("the canary key was sent to AWS %d times", n)
 	}
 	if n := s.Count("GetCallerIdentity"); n != len(s.Calls()) {
-		t.Errorf("verification made calls other than GetCallerIdentity: %d of %d", len(s.Calls())-n, len(s.Calls()))
+		t.Errorf("verification made calls other than GetCallerIdentity: %d of %d: %+v", len(s.Calls())-n, len(s.Calls()), s.Calls())
 	}
 }
 
@@ -200,5 +201,68 @@ func TestVerifyWithoutNetwork(t *testing.T) {
 	got := v.Verify(context.Background(), Key{ID: awstest.KeyID("AKIA", ownAccount, 1), Secret: secret})
 	if want := "request to 127.0.0.1:1 failed: connection refused"; got.Status != finding.StatusUnknown || got.Error != want {
 		t.Errorf("got %+v, want unknown with %q", got, want)
+	}
+}
+
+// TestVerifyTriesEachPartition checks that a key STS refuses as unknown
+// in the standard partition is asked in China and GovCloud (each once,
+// in the region of the partition's STS) before it is called invalid, and
+// that the partition that knows it is recorded.
+func TestVerifyTriesEachPartition(t *testing.T) {
+	t.Parallel()
+	s := awstest.New(t)
+	cfg := testConfig(t, s, s.AddUserKey(ownAccount, "admin", true))
+	gov := s.AddUserKey(secondAccount, "gov-deployer", false)
+	s.SetPartition(gov.KeyID, "aws-us-gov")
+	cn := s.AddUserKey(ownAccount, "cn-app", false)
+	s.SetPartition(cn.KeyID, "aws-cn")
+
+	tests := []struct {
+		name       string
+		key        awstest.Credentials
+		partitions []string
+		want       Result
+		regions    []string // of the calls the key signed, in order
+	}{
+		{"GovCloud key, all partitions", gov, nil,
+			Result{Status: finding.StatusVerified, Account: secondAccount, ARN: "arn:aws-us-gov:iam::444455556666:user/gov-deployer", Partition: "aws-us-gov"},
+			[]string{"eu-west-1", "cn-north-1", "us-gov-west-1"}},
+		{"China key, all partitions", cn, nil,
+			Result{Status: finding.StatusVerified, Account: ownAccount, ARN: "arn:aws-cn:iam::111122223333:user/cn-app", Partition: "aws-cn"},
+			[]string{"eu-west-1", "cn-north-1"}},
+		{"GovCloud key, GovCloud only", gov, []string{"aws-us-gov"},
+			Result{Status: finding.StatusVerified, Account: secondAccount, ARN: "arn:aws-us-gov:iam::444455556666:user/gov-deployer", Partition: "aws-us-gov"},
+			[]string{"us-gov-west-1"}},
+		{"GovCloud key, GovCloud not asked", gov, []string{"aws", "aws-cn"},
+			Result{Status: finding.StatusInvalid, Error: "InvalidClientTokenId: the key id does not exist or is inactive (in partitions aws, aws-cn)"},
+			[]string{"eu-west-1", "cn-north-1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := len(s.CallsBy(tt.key.KeyID))
+			got := NewVerifier(cfg, 10*time.Second, tt.partitions...).Verify(context.Background(), Key{ID: tt.key.KeyID, Secret: tt.key.Secret})
+			got.UserID = ""
+			if diff := cmp.Diff(tt.want, got, cmpopts.IgnoreUnexported(Result{})); diff != "" {
+				t.Errorf("Verify (-want +got):\n%s", diff)
+			}
+			var regions []string
+			for _, c := range s.CallsBy(tt.key.KeyID)[before:] {
+				regions = append(regions, c.Region)
+			}
+			if !slices.Equal(regions, tt.regions) {
+				t.Errorf("calls in regions %v, want %v", regions, tt.regions)
+			}
+		})
+	}
+}
+
+func TestParsePartitions(t *testing.T) {
+	t.Parallel()
+	got, err := ParsePartitions([]string{"aws-us-gov, aws", "aws"})
+	if err != nil || !slices.Equal(got, []string{"aws-us-gov", "aws"}) {
+		t.Errorf("got %v, %v", got, err)
+	}
+	if _, err := ParsePartitions([]string{"aws-iso"}); err == nil || !strings.Contains(err.Error(), `unknown AWS partition "aws-iso"`) {
+		t.Errorf("aws-iso: %v", err)
 	}
 }
