@@ -1,8 +1,6 @@
 package report
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/keysweep/keysweep/finding"
+	"github.com/keysweep/keysweep/internal/atomicfile"
 )
 
 // ToStdout reports whether a report path names standard output: nothing,
@@ -74,58 +73,6 @@ func WriteTo(stdout io.Writer, path string, fs []finding.Finding, opts Options) 
 // same directory, synced, then renamed over path. A path that is not a
 // regular file (/dev/stdout, /dev/null, a FIFO) is written in place, never
 // replaced. A new file gets perm; an existing one keeps its mode.
-func WriteFile(path string, perm os.FileMode, write func(io.Writer) error) (err error) {
-	st, err := os.Stat(path)
-	if err == nil && !st.Mode().IsRegular() {
-		f, err := os.OpenFile(path, os.O_WRONLY, 0)
-		if err != nil {
-			return err
-		}
-		werr := write(f)
-		if cerr := f.Close(); werr == nil {
-			werr = cerr
-		}
-		return werr
-	}
-	if err == nil {
-		perm = st.Mode().Perm()
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	tmp, err := createTemp(path, perm)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := write(tmp); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
-// createTemp creates a new file beside path with perm (less the umask),
-// named so that it cannot be taken for the report.
-func createTemp(path string, perm os.FileMode) (*os.File, error) {
-	for {
-		var r [6]byte
-		if _, err := rand.Read(r[:]); err != nil {
-			return nil, err
-		}
-		name := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-"+hex.EncodeToString(r[:]))
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-		if !errors.Is(err, fs.ErrExist) {
-			return f, err
-		}
-	}
+func WriteFile(path string, perm os.FileMode, write func(io.Writer) error) error {
+	return atomicfile.Write(path, perm, write)
 }

@@ -70,14 +70,24 @@ func (l *Log) Close() error {
 // DefaultPath is where the audit log goes when none is named:
 // $XDG_STATE_HOME/keysweep/audit.jsonl, or ~/.local/state/keysweep/audit.jsonl.
 func DefaultPath() (string, error) {
+	dir, err := StateDir()
+	if err != nil {
+		return "", fmt.Errorf("%w: give --audit-log FILE", err)
+	}
+	return filepath.Join(dir, "audit.jsonl"), nil
+}
+
+// StateDir is where keysweep keeps what it remembers between runs:
+// $XDG_STATE_HOME/keysweep, or ~/.local/state/keysweep.
+func StateDir() (string, error) {
 	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
-		return filepath.Join(d, "keysweep", "audit.jsonl"), nil
+		return filepath.Join(d, "keysweep"), nil
 	}
 	home, err := os.UserHomeDir()
 	if err != nil {
-		return "", fmt.Errorf("no home directory for the audit log (give --audit-log FILE): %w", err)
+		return "", fmt.Errorf("no home directory for keysweep's state: %w", err)
 	}
-	return filepath.Join(home, ".local", "state", "keysweep", "audit.jsonl"), nil
+	return filepath.Join(home, ".local", "state", "keysweep"), nil
 }
 
 // Entry is any line of the audit log as read back: a push let through
