@@ -90,6 +90,13 @@ type Server struct {
 	serial   uint32
 	inFlight int
 	maxIn    int
+	// clock stamps what the stand-in records (last uses, events); a
+	// signature is checked against real time, as the SDK signs with it.
+	clock func() time.Time
+	// iamState and trails are the users, groups and policies of IAM, and
+	// the events of CloudTrail.
+	iamState *iamState
+	trails   *trailState
 }
 
 // New starts a stand-in that stops when the test ends.
@@ -101,6 +108,9 @@ func New(t testing.TB) *Server {
 		fail:     map[string]int{},
 		delay:    map[string]time.Duration{},
 		answerAs: map[string]string{},
+		clock:    time.Now,
+		iamState: newIAMState(),
+		trails:   newTrailState(),
 	}
 	hs := httptest.NewServer(s)
 	t.Cleanup(hs.Close)
@@ -631,8 +641,8 @@ func (s *Server) authenticate(r *http.Request, body []byte, service string, call
 	if auth.service != service {
 		return key{}, nil, &apiError{http.StatusForbidden, "SignatureDoesNotMatch", fmt.Sprintf("Credential should be scoped to correct service: '%s'.", service)}
 	}
-	now := time.Now().UTC()
 	s.mu.Lock()
+	now := s.clock().UTC()
 	k.lastUse, k.lastService, k.lastRegion = now, service, auth.region
 	s.mu.Unlock()
 	s.recordEvent(&caller, call.Action, service, auth.region, r, now)
@@ -663,6 +673,14 @@ func (s *Server) SetPartition(keyID, partition string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.keys[keyID].part = partition
+}
+
+// SetClock makes now the stand-in's clock for what it records: the last
+// use of keys and CloudTrail events.
+func (s *Server) SetClock(now func() time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clock = now
 }
 
 // SetLastUsed sets what IAM recorded of keyID's last use; a zero t is
