@@ -1,29 +1,26 @@
 package github
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/keysweep/keysweep/finding"
-	"github.com/keysweep/keysweep/report"
+	// run.go's notify is the sweep's step that posts.
+	webhook "github.com/keysweep/keysweep/notify"
 )
 
 // Notifier posts a message about new findings to a webhook that takes a
-// Slack incoming webhook's JSON ({"text": ...}). It never sends a secret.
+// Slack incoming webhook's JSON ({"text": ...}), through package notify's
+// Slack. It never sends a secret.
 type Notifier struct {
 	URL    string
 	Client *http.Client
 	// Attempts and Backoff bound the retries of a failed post (5xx, 429,
-	// network errors); the wait doubles each time, or follows Retry-After.
+	// network errors); the wait doubles each time, or follows Retry-After,
+	// and never exceeds a minute.
 	Attempts int
 	Backoff  time.Duration
 	// MaxLines limits the findings listed; the rest are counted.
@@ -31,10 +28,6 @@ type Notifier struct {
 	// Sleep waits between attempts; nil waits in real time.
 	Sleep Sleeper
 }
-
-// maxRetryAfter bounds the wait a webhook's Retry-After asks for: the
-// server is not trusted to hold the sweep for hours.
-const maxRetryAfter = time.Minute
 
 // Message is the text posted for new findings, with links to the commits:
 // those of the outcomes that did not fail, as the report has them.
@@ -61,7 +54,7 @@ func (n *Notifier) Message(scope string, outcomes []Outcome) (string, int) {
 		noun = "secret"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, ":rotating_light: keysweep: %d new %s in %s\n", count, noun, slackText(scope))
+	fmt.Fprintf(&b, ":rotating_light: keysweep: %d new %s in %s\n", count, noun, webhook.SlackText(scope))
 	for _, l := range lines {
 		b.WriteString(l + "\n")
 	}
@@ -78,9 +71,9 @@ func findingLine(r Repo, f finding.Finding) string {
 	if len(commit) > 12 {
 		commit = commit[:12]
 	}
-	commit = slackText(commit)
+	commit = webhook.SlackText(commit)
 	if r.HTMLURL != "" && f.Commit != "" {
-		commit = slackLink(r.HTMLURL+"/commit/"+f.Commit, commit)
+		commit = webhook.SlackLink(r.HTMLURL+"/commit/"+f.Commit, commit)
 	}
 	status := "not verified"
 	if v := f.Verification; v != nil {
@@ -89,81 +82,12 @@ func findingLine(r Repo, f finding.Finding) string {
 			status += " (account " + v.Account + ")"
 		}
 	}
-	return fmt.Sprintf("• %s `%s` %s:%d commit %s, %s", slackText(r.FullName), slackText(f.RuleID), slackText(f.Path), f.Line, commit, slackText(status))
+	return fmt.Sprintf("• %s `%s` %s:%d commit %s, %s", webhook.SlackText(r.FullName), webhook.SlackText(f.RuleID), webhook.SlackText(f.Path), f.Line, commit, webhook.SlackText(status))
 }
 
-// slackText keeps s from being read as Slack markup: &, < and > escaped
-// as Slack documents, so that no mention (<!channel>, <@U123>) or link can
-// be made of it, and control characters as report.Escape does, so that it
-// cannot start a line of its own.
-func slackText(s string) string {
-	return report.Escape(strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s))
-}
-
-// slackLink is <rawURL|text>, text being escaped already, or text alone
-// when rawURL is not a plain http(s) URL. Characters that would end the
-// URL early (|, >) or open markup (<) are percent-encoded, & is escaped.
-func slackLink(rawURL, text string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
-		strings.ContainsRune(rawURL, ' ') || report.Escape(rawURL) != rawURL {
-		return text
-	}
-	safe := strings.NewReplacer("|", "%7C", "<", "%3C", ">", "%3E", "&", "&amp;").Replace(rawURL)
-	return "<" + safe + "|" + text + ">"
-}
-
-// Post sends text, retrying failures that may pass.
+// Post sends text, retrying failures that may pass (package notify's
+// Slack.Post: https, or http to a loopback host only).
 func (n *Notifier) Post(ctx context.Context, text string) error {
-	body, err := json.Marshal(map[string]string{"text": text})
-	if err != nil {
-		return err
-	}
-	client := n.Client
-	if client == nil {
-		client = &http.Client{Timeout: 30 * time.Second}
-	}
-	wait := n.Backoff
-	if wait <= 0 {
-		wait = 2 * time.Second
-	}
-	attempts := max(n.Attempts, 1)
-	var last error
-	for i := 0; i < attempts; i++ {
-		if i > 0 {
-			if err := n.Sleep.sleep(ctx, wait); err != nil {
-				return err
-			}
-			wait *= 2
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.URL, bytes.NewReader(body))
-		if err != nil {
-			return fmt.Errorf("notify: %w", err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := client.Do(req)
-		if err != nil {
-			// The URL is a credential (a Slack webhook's is): keep it out.
-			var ue *url.Error
-			if errors.As(err, &ue) {
-				err = ue.Err
-			}
-			last = err
-			continue
-		}
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
-		resp.Body.Close()
-		switch {
-		case resp.StatusCode < 300:
-			return nil
-		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-			last = fmt.Errorf("webhook answered %s", resp.Status)
-			if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
-				wait = min(time.Duration(s)*time.Second, maxRetryAfter)
-			}
-		default:
-			return fmt.Errorf("notify: webhook answered %s", resp.Status)
-		}
-	}
-	return fmt.Errorf("notify: %d attempts failed, the last: %w", attempts, last)
+	s := &webhook.Slack{URL: n.URL, Client: n.Client, Attempts: n.Attempts, Backoff: n.Backoff, Sleep: webhook.Sleeper(n.Sleep)}
+	return s.Post(ctx, text)
 }
