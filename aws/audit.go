@@ -14,8 +14,15 @@ type AuditEntry struct {
 	Account string `json:"account"`
 	User    string `json:"user,omitempty"`
 	Role    string `json:"role,omitempty"`
-	// Action is the step: assume-role, check-credentials, lookup-user,
-	// check-status, deactivate, or the decision taken for the key.
+	// Region is where a regional call went (CloudTrail); Policy the
+	// policy a quarantine step found or attached.
+	Region string `json:"region,omitempty"`
+	Policy string `json:"policy,omitempty"`
+	// Action is the step: get-access-key-info, assume-role,
+	// check-credentials, lookup-user, last-used, the reads of the blast
+	// radius and of CloudTrail, check-quarantine, find-quarantine-policy,
+	// quarantine, check-status, deactivate, warned, reminded,
+	// notify-webhook, notify-email, or the decision taken for the key.
 	Action string `json:"action"`
 	// Result is ok, failed, or the decision (would-deactivate, manual,
 	// skip, already-inactive).

@@ -31,6 +31,10 @@ const DefaultRegion = "us-east-1"
 func LoadConfig(ctx context.Context, opts ...func(*config.LoadOptions) error) (awssdk.Config, error) {
 	opts = append([]func(*config.LoadOptions) error{
 		retryer(backoff{base: 200 * time.Millisecond, max: 5 * time.Second}),
+		// Every call says it is keysweep's ("app/keysweep" in the user
+		// agent): CloudTrail then tells keysweep's own verification from
+		// other use of a key.
+		config.WithAppID("keysweep"),
 	}, opts...)
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,6 +34,50 @@ type RemediateOptions struct {
 	Timeout time.Duration
 	// Audit receives every step.
 	Audit *AuditLog
+
+	// Contain lists the containment steps, in order: ContainQuarantine,
+	// ContainDeactivate. Nil is deactivate alone.
+	Contain []string
+	// Grace, when set, warns the owner first and contains the key on the
+	// first run after it, if the key is still active. State remembers the
+	// warnings; Webhook and Mail send them.
+	Grace   time.Duration
+	State   State
+	Webhook Notifier
+	Mail    Notifier
+	// NotifyEmail gets the notices when the IAM user has no email or
+	// owner tag and the commit author's email is not valid.
+	NotifyEmail string
+	// CloudTrail looks up the key's events (slow); Trail says where.
+	CloudTrail bool
+	Trail      TrailOptions
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+}
+
+// The containment steps.
+const (
+	ContainQuarantine = "quarantine"
+	ContainDeactivate = "deactivate"
+)
+
+// ParseContain reads --contain: quarantine, deactivate, or both in the
+// order they are to be taken.
+func ParseContain(list []string) ([]string, error) {
+	var out []string
+	for _, item := range list {
+		for _, c := range strings.Split(item, ",") {
+			c = strings.TrimSpace(c)
+			switch {
+			case c == "":
+			case c != ContainQuarantine && c != ContainDeactivate:
+				return nil, fmt.Errorf("unknown containment %q (want quarantine, deactivate, or quarantine,deactivate)", c)
+			case !slices.Contains(out, c):
+				out = append(out, c)
+			}
+		}
+	}
+	return out, nil
 }
 
 var (
@@ -75,8 +120,18 @@ type Remediator struct {
 	opts RemediateOptions
 	own  map[string]bool
 
-	clients map[string]*iamClient // by account
+	clients map[string]*iamClient // by partition and account
 	done    map[string]finding.Remediation
+	// incidents hold what incident response learned of each key id.
+	incidents map[string]Incident
+	// before holds the last use IAM recorded of each own key before this
+	// run verified it; infoAccounts the accounts sts:GetAccessKeyInfo
+	// gave for key ids that carry none.
+	before       map[string]*usageRead
+	infoAccounts map[string]string
+	// quarantine holds the newest quarantine policy found in each
+	// partition and account.
+	quarantine map[string]string
 	// decidedLive holds the key ids decided on a live result.
 	decidedLive map[string]bool
 	// secrets are those of the credentials remediation acts with: an
@@ -85,8 +140,12 @@ type Remediator struct {
 	haveDefault bool
 }
 
+// iamClient is how remediation acts in one account: an IAM client and
+// the credentials behind it (the default ones, or a role's).
 type iamClient struct {
 	client *iam.Client
+	creds  awssdk.CredentialsProvider
+	region string
 	err    error
 }
 
@@ -111,7 +170,26 @@ func NewRemediator(cfg awssdk.Config, opts RemediateOptions) (*Remediator, error
 		}
 		own[a] = true
 	}
-	return &Remediator{cfg: cfg, opts: opts, own: own, clients: map[string]*iamClient{}, done: map[string]finding.Remediation{}, decidedLive: map[string]bool{}}, nil
+	contain, err := ParseContain(opts.Contain)
+	if err != nil {
+		return nil, err
+	}
+	if len(contain) == 0 {
+		contain = []string{ContainDeactivate}
+	}
+	opts.Contain = contain
+	if opts.Grace > 0 && opts.State == nil {
+		return nil, errors.New("a grace period needs a state to remember its warnings in")
+	}
+	if opts.Grace > 0 && opts.Webhook == nil && opts.Mail == nil {
+		return nil, errors.New("a grace period warns the owner first: give --notify-webhook or --smtp-url")
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Remediator{cfg: cfg, opts: opts, own: own, clients: map[string]*iamClient{}, done: map[string]finding.Remediation{},
+		incidents: map[string]Incident{}, before: map[string]*usageRead{}, infoAccounts: map[string]string{},
+		quarantine: map[string]string{}, decidedLive: map[string]bool{}}, nil
 }
 
 // Remediate decides about, and with Deactivate acts on, the key keyID
@@ -129,14 +207,25 @@ func NewRemediator(cfg awssdk.Config, opts RemediateOptions) (*Remediator, error
 // a sweep meets a key id alone in one repository and its secret in
 // another.
 func (r *Remediator) Remediate(ctx context.Context, keyID string, v *Result) finding.Remediation {
+	return r.Respond(ctx, keyID, v, Leak{}).Remediation
+}
+
+// Respond is Remediate for a key that leaked as leak says: for a live key
+// of an own account it also reads, with the user's credentials, when the
+// key was last used, what it can reach and (with CloudTrail) what it did,
+// and with a grace period warns the owner before containing it.
+func (r *Remediator) Respond(ctx context.Context, keyID string, v *Result, leak Leak) Response {
 	live := v != nil && v.fresh && v.Status == finding.StatusVerified
 	if rem, ok := r.done[keyID]; ok && (r.decidedLive[keyID] || !live) {
-		return rem
+		return Response{Remediation: rem, Incident: r.incidents[keyID]}
 	}
 	if live {
 		r.decidedLive[keyID] = true
 	}
-	return r.decided(keyID, r.remediate(ctx, keyID, v))
+	resp := r.remediate(ctx, keyID, v, leak)
+	resp.Remediation = r.decided(keyID, resp.Remediation)
+	r.incidents[keyID] = resp.Incident
+	return resp
 }
 
 // Skip records that keyID is left alone, for the reason note, without
@@ -164,29 +253,48 @@ func (r *Remediator) decided(keyID string, rem finding.Remediation) finding.Reme
 	return rem
 }
 
-func (r *Remediator) remediate(ctx context.Context, keyID string, v *Result) finding.Remediation {
-	if !keyIDRe.MatchString(keyID) {
-		return finding.Remediation{Action: finding.ActionSkip, Note: "not an AWS access key id"}
+func (r *Remediator) remediate(ctx context.Context, keyID string, v *Result, leak Leak) Response {
+	rem, arn, ok := r.gate(ctx, keyID, v)
+	if !ok {
+		return Response{Remediation: rem}
 	}
+	switch {
+	case strings.HasPrefix(keyID, "ASIA"):
+		rem.Action, rem.User, rem.Note = finding.ActionManual, arn.name(), temporaryAdvice(arn)
+		return Response{Remediation: rem}
+	case arn.resource == "root":
+		return r.respondRoot(ctx, keyID, rem, arn, leak)
+	}
+	rem.User = arn.userName()
+	return r.respond(ctx, keyID, rem, arn, leak)
+}
+
+// gate decides whether keyID may be looked at beyond verification: a
+// live key whose account is one of the own accounts, both by its key id
+// (decoded offline, or sts:GetAccessKeyInfo for an id that carries none)
+// and by STS's answer this run. Otherwise it says why not.
+func (r *Remediator) gate(ctx context.Context, keyID string, v *Result) (finding.Remediation, arn, bool) {
 	decoded, hasDecoded := detectors.AccountID(keyID)
+	if !hasDecoded {
+		decoded, hasDecoded = r.infoAccount(ctx, keyID)
+	}
 	account := decoded
 	if !hasDecoded && v != nil && v.fresh && v.Status == finding.StatusVerified {
 		account = v.Account
 	}
 	rem := finding.Remediation{Account: account}
+	skip := func(note string) (finding.Remediation, arn, bool) {
+		rem.Action, rem.Note = finding.ActionSkip, note
+		return rem, arn{}, false
+	}
 	if !r.own[account] {
-		rem.Action = finding.ActionSkip
 		if account == "" {
-			rem.Note = "the key's account is unknown: not one of --own-accounts"
-		} else {
-			rem.Note = fmt.Sprintf("account %s is not one of --own-accounts: never touched", account)
+			return skip("the key's account is unknown: not one of --own-accounts")
 		}
-		return rem
+		return skip(fmt.Sprintf("account %s is not one of --own-accounts: never touched", account))
 	}
 	if v != nil && !v.fresh {
-		rem.Action = finding.ActionSkip
-		rem.Note = "a verification read from a report proves nothing: not touched; the key must be verified again with its secret"
-		return rem
+		return skip("a verification read from a report proves nothing: not touched; the key must be verified again with its secret")
 	}
 	switch status := verification(v); status {
 	case finding.StatusVerified:
@@ -194,51 +302,27 @@ func (r *Remediator) remediate(ctx context.Context, keyID string, v *Result) fin
 		// Only InvalidClientTokenId may mean an inactive key; after
 		// SignatureDoesNotMatch or ExpiredToken IAM has nothing to say.
 		if r.opts.Deactivate && hasDecoded && v.code == "InvalidClientTokenId" {
-			return r.checkInactive(ctx, keyID, rem, v)
+			return r.checkInactive(ctx, keyID, rem, v), arn{}, false
 		}
-		rem.Action, rem.Note = finding.ActionSkip, "not live ("+v.Error+"): nothing to deactivate"
-		return rem
+		return skip("not live (" + v.Error + "): nothing to deactivate")
 	case "":
-		rem.Action, rem.Note = finding.ActionSkip, "not verified: scan again with --verify to know whether it is live"
-		return rem
+		return skip("not verified: scan again with --verify to know whether it is live")
 	default:
-		rem.Action, rem.Note = finding.ActionSkip, fmt.Sprintf("verification was %s (%s): not touched; verify again", status, v.Error)
-		return rem
+		return skip(fmt.Sprintf("verification was %s (%s): not touched; verify again", status, v.Error))
 	}
 	if hasDecoded && decoded != v.Account {
-		rem.Action = finding.ActionSkip
-		rem.Note = fmt.Sprintf("the key id decodes to account %s but STS answered for account %s: not touched", decoded, v.Account)
-		return rem
+		return skip(fmt.Sprintf("the key id decodes to account %s but STS answered for account %s: not touched", decoded, v.Account))
 	}
-
-	arn := parseARN(v.ARN)
-	switch {
-	case strings.HasPrefix(keyID, "ASIA"):
-		rem.Action, rem.User, rem.Note = finding.ActionManual, arn.name(), temporaryAdvice(arn)
-		return rem
-	case arn.resource == "root":
-		rem.Action, rem.User = finding.ActionManual, "root"
-		rem.Note = fmt.Sprintf("root user access key: IAM cannot deactivate it. Sign in to account %s as the root user and make the key "+
-			"inactive under Security credentials, or, in an AWS Organization with centralized root access, act on the member's root "+
-			"credentials from the management account (sts:AssumeRoot)", account)
-		return rem
-	case !hasDecoded:
+	a := parseARN(v.ARN)
+	if !hasDecoded {
 		// Only STS says whose key it is: not enough to act on.
-		rem.Action, rem.User = finding.ActionManual, arn.name()
-		rem.Note = fmt.Sprintf("the key id carries no account (issued before 2019), so STS's answer cannot be checked against it: "+
-			"if %s in account %s is yours, make the key inactive yourself (IAM console, or aws iam update-access-key "+
-			"--access-key-id %s --status Inactive --user-name %s)", arn.name(), account, keyID, arn.name())
-		return rem
+		rem.Action, rem.User = finding.ActionManual, a.name()
+		rem.Note = fmt.Sprintf("the key id carries no account (issued before 2019) and sts:GetAccessKeyInfo did not tell it, so STS's answer "+
+			"cannot be checked against it: if %s in account %s is yours, make the key inactive yourself (IAM console, or aws iam "+
+			"update-access-key --access-key-id %s --status Inactive --user-name %s)", a.name(), account, keyID, a.name())
+		return rem, arn{}, false
 	}
-	rem.User = arn.userName()
-	if !r.opts.Deactivate {
-		rem.Action = finding.ActionWouldDeactivate
-		if rem.User == "" {
-			rem.Note = "the user will be looked up with iam:GetAccessKeyLastUsed"
-		}
-		return rem
-	}
-	return r.deactivate(ctx, keyID, rem, arn.partition)
+	return rem, a, true
 }
 
 func verification(v *Result) string {
@@ -249,27 +333,15 @@ func verification(v *Result) string {
 }
 
 // deactivate sets keyID Inactive in rem.Account, unless IAM already lists
-// it as inactive.
-func (r *Remediator) deactivate(ctx context.Context, keyID string, rem finding.Remediation, partition string) finding.Remediation {
-	client, err := r.client(ctx, keyID, rem.Account, partition)
-	if err != nil {
-		rem.Action, rem.Error = finding.ActionFailed, err.Error()
-		return rem
-	}
-	if rem.User == "" {
-		if rem.User, err = r.lookupUser(ctx, client, keyID, rem.Account); err != nil {
-			rem.Action, rem.Error = finding.ActionFailed, err.Error()
-			return rem
-		}
-	}
+// it as inactive, and says which it was.
+func (r *Remediator) deactivate(ctx context.Context, client *iam.Client, keyID string, rem finding.Remediation) finding.Remediation {
 	status, err := r.keyStatus(ctx, client, keyID, rem.Account, rem.User)
 	if err != nil {
 		rem.Action, rem.Error = finding.ActionFailed, err.Error()
 		return rem
 	}
 	if status == types.StatusTypeInactive {
-		rem.Action = finding.ActionAlreadyInactive
-		return rem
+		return withStep(rem, finding.ActionAlreadyInactive)
 	}
 
 	cctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
@@ -283,23 +355,22 @@ func (r *Remediator) deactivate(ctx context.Context, keyID string, rem finding.R
 		rem.Action, rem.Error = finding.ActionFailed, "iam:UpdateAccessKey: "+err.Error()
 		return rem
 	}
-	rem.Action = finding.ActionDeactivated
-	return rem
+	return withStep(rem, finding.ActionDeactivated)
 }
 
 // checkInactive looks up an own key that STS refused: if IAM lists it as
 // inactive, it is reported so; otherwise there is nothing to do.
 func (r *Remediator) checkInactive(ctx context.Context, keyID string, rem finding.Remediation, v *Result) finding.Remediation {
 	rem.Action, rem.Note = finding.ActionSkip, "not live ("+v.Error+"): nothing to deactivate"
-	client, err := r.client(ctx, keyID, rem.Account, "")
+	c, err := r.client(ctx, keyID, rem.Account, "")
 	if err != nil {
 		return rem
 	}
-	user, err := r.lookupUser(ctx, client, keyID, rem.Account)
+	user, err := r.lookupUser(ctx, c.client, keyID, rem.Account)
 	if err != nil {
 		return rem
 	}
-	status, err := r.keyStatus(ctx, client, keyID, rem.Account, user)
+	status, err := r.keyStatus(ctx, c.client, keyID, rem.Account, user)
 	if err == nil && status == types.StatusTypeInactive {
 		rem.Action, rem.User, rem.Note = finding.ActionAlreadyInactive, user, ""
 	}
@@ -354,22 +425,27 @@ func (r *Remediator) keyStatus(ctx context.Context, client *iam.Client, keyID, a
 	return status, nil
 }
 
-// client returns an IAM client acting in account: through the role when
-// one is named, else with the default credentials after checking that
-// they belong to account.
-func (r *Remediator) client(ctx context.Context, keyID, account, partition string) (*iam.Client, error) {
-	if c, ok := r.clients[account]; ok {
-		return c.client, c.err
+// client returns how to act in account of partition: through the role
+// when one is named, else with the default credentials after checking
+// that they belong to account.
+func (r *Remediator) client(ctx context.Context, keyID, account, partition string) (*iamClient, error) {
+	if partition == "" {
+		partition = partitionOf(r.cfg.Region)
 	}
-	c := &iamClient{}
-	c.client, c.err = r.newClient(ctx, keyID, account, partition)
-	r.clients[account] = c
-	return c.client, c.err
+	id := partition + "/" + account
+	if c, ok := r.clients[id]; ok {
+		return c, c.err
+	}
+	c := &iamClient{region: regionIn(r.cfg, partition)}
+	c.err = r.newClient(ctx, c, keyID, account, partition)
+	r.clients[id] = c
+	return c, c.err
 }
 
-func (r *Remediator) newClient(ctx context.Context, keyID, account, partition string) (*iam.Client, error) {
+func (r *Remediator) newClient(ctx context.Context, c *iamClient, keyID, account, partition string) error {
 	err := r.defaultSecrets(ctx)
-	stsClient := sts.NewFromConfig(r.cfg)
+	inRegion := func(o *sts.Options) { o.Region = c.region }
+	stsClient := sts.NewFromConfig(r.cfg, inRegion)
 	if r.opts.RoleName == "" {
 		if err == nil {
 			cctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
@@ -386,14 +462,13 @@ func (r *Remediator) newClient(ctx context.Context, keyID, account, partition st
 			}
 		}
 		if err := r.step(keyID, account, "", "check-credentials", err); err != nil {
-			return nil, fmt.Errorf("default credentials: %w", err)
+			return fmt.Errorf("default credentials: %w", err)
 		}
-		return iam.NewFromConfig(r.cfg), nil
+		c.creds = r.cfg.Credentials
+		c.client = iam.NewFromConfig(r.cfg, func(o *iam.Options) { o.Region = c.region })
+		return nil
 	}
 
-	if partition == "" {
-		partition = "aws"
-	}
 	roleARN := fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, r.opts.RoleName)
 	var out *sts.AssumeRoleOutput
 	if err == nil {
@@ -409,12 +484,14 @@ func (r *Remediator) newClient(ctx context.Context, keyID, account, partition st
 		}
 	}
 	if err := r.stepRole(keyID, account, roleARN, err); err != nil {
-		return nil, fmt.Errorf("assume %s: %w", roleARN, err)
+		return fmt.Errorf("assume %s: %w", roleARN, err)
 	}
-	c := out.Credentials
-	r.secrets = append(r.secrets, awssdk.ToString(c.SecretAccessKey), awssdk.ToString(c.SessionToken))
-	creds := credentials.NewStaticCredentialsProvider(awssdk.ToString(c.AccessKeyId), awssdk.ToString(c.SecretAccessKey), awssdk.ToString(c.SessionToken))
-	return iam.NewFromConfig(r.cfg, func(o *iam.Options) { o.Credentials = awssdk.NewCredentialsCache(creds) }), nil
+	rc := out.Credentials
+	r.secrets = append(r.secrets, awssdk.ToString(rc.SecretAccessKey), awssdk.ToString(rc.SessionToken))
+	c.creds = awssdk.NewCredentialsCache(credentials.NewStaticCredentialsProvider(awssdk.ToString(rc.AccessKeyId),
+		awssdk.ToString(rc.SecretAccessKey), awssdk.ToString(rc.SessionToken)))
+	c.client = iam.NewFromConfig(r.cfg, func(o *iam.Options) { o.Credentials, o.Region = c.creds, c.region })
+	return nil
 }
 
 // defaultSecrets learns the secrets of the default credentials, which
@@ -478,6 +555,14 @@ func parseARN(s string) arn {
 		return arn{}
 	}
 	return arn{partition: parts[1], service: parts[2], account: parts[4], resource: parts[5]}
+}
+
+// String is the ARN.
+func (a arn) String() string {
+	if a.partition == "" {
+		return ""
+	}
+	return "arn:" + a.partition + ":" + a.service + "::" + a.account + ":" + a.resource
 }
 
 // userName is the IAM user's name, without its path, of a user ARN.

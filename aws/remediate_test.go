@@ -189,8 +189,10 @@ func TestRemediate(t *testing.T) {
 				}
 			}
 			calls := e.s.Calls()[before:]
-			if !tt.deactivate && len(calls) > 0 {
-				t.Errorf("a plan made %d AWS calls, first %s", len(calls), calls[0].Action)
+			for _, c := range calls {
+				if !tt.deactivate && changes[c.Action] {
+					t.Errorf("a plan called %s", c.Action)
+				}
 			}
 			for _, c := range calls {
 				if c.Action == "DeleteAccessKey" {
@@ -204,6 +206,10 @@ func TestRemediate(t *testing.T) {
 		})
 	}
 }
+
+// changes are the AWS actions that change something: a plan (no
+// --deactivate) may read, never call them.
+var changes = map[string]bool{"UpdateAccessKey": true, "AttachUserPolicy": true, "DeleteAccessKey": true}
 
 // checkAudit checks that the audit log holds a decision for every own
 // key and an entry for every deactivation, and no secret.
@@ -258,6 +264,12 @@ func TestRemediateAuditSteps(t *testing.T) {
 	}
 	want := []AuditEntry{
 		{KeyID: e.second.KeyID, Account: secondAccount, Role: "arn:aws:iam::444455556666:role/" + roleName, Action: "assume-role", Result: "ok"},
+		{KeyID: e.second.KeyID, Account: secondAccount, User: "app", Action: "last-used", Result: "ok"},
+		{KeyID: e.second.KeyID, Account: secondAccount, User: "app", Action: "get-user", Result: "ok"},
+		{KeyID: e.second.KeyID, Account: secondAccount, User: "app", Action: "list-groups", Result: "ok"},
+		{KeyID: e.second.KeyID, Account: secondAccount, User: "app", Action: "list-attached-user-policies", Result: "ok"},
+		{KeyID: e.second.KeyID, Account: secondAccount, User: "app", Action: "list-user-policies", Result: "ok"},
+		{KeyID: e.second.KeyID, Account: secondAccount, User: "app", Action: "simulate", Result: "ok"},
 		{KeyID: e.second.KeyID, Account: secondAccount, User: "app", Action: "check-status", Result: "ok"},
 		{KeyID: e.second.KeyID, Account: secondAccount, User: "app", Action: "deactivate", Result: "ok"},
 		{KeyID: e.second.KeyID, Account: secondAccount, User: "app", Action: "decision", Result: finding.ActionDeactivated},
@@ -291,7 +303,7 @@ func TestRemediateNeverTrustsTheReport(t *testing.T) {
 		{"verification unknown", e.own.KeyID, &Result{Status: finding.StatusUnknown, Error: "Throttling"}, finding.ActionSkip},
 	}
 	for _, tt := range tests {
-		rem := r.remediate(context.Background(), tt.keyID, tt.result)
+		rem := r.remediate(context.Background(), tt.keyID, tt.result, Leak{}).Remediation
 		if rem.Action != tt.action || rem.Note == "" {
 			t.Errorf("%s: got %+v, want %s with a note", tt.name, rem, tt.action)
 		}
@@ -395,29 +407,63 @@ func TestRemediateActsOnlyOnItsOwnVerification(t *testing.T) {
 	}
 }
 
-// TestRemediateLegacyKeyIsManual: a key id issued before 2019 carries no
-// account, so STS's answer cannot be checked against it; such a key is
-// left to a person, with what to do.
-func TestRemediateLegacyKeyIsManual(t *testing.T) {
+// TestRemediateLegacyKey: a key id issued before 2019 carries no
+// account. sts:GetAccessKeyInfo, asked with the user's credentials (never
+// the key's), tells it, and with STS's answer agreeing the key is dealt
+// with like any other; of a foreign account, it is never looked at
+// further. When GetAccessKeyInfo cannot tell, the key is left to a
+// person, with what to do.
+func TestRemediateLegacyKey(t *testing.T) {
 	t.Parallel()
-	e := newEstate(t)
-	old := e.s.AddLegacyUserKey(ownAccount, "legacy-app")
-	v := NewVerifier(testConfig(t, e.s, e.admin), 10*time.Second).Verify(context.Background(), Key{ID: old.KeyID, Secret: old.Secret})
-	if v.Status != finding.StatusVerified {
-		t.Fatalf("verification: %+v", v)
+	tests := []struct {
+		name    string
+		account string
+		breakIt bool // GetAccessKeyInfo fails
+		want    string
+		changes int
+	}{
+		{"own account, told by GetAccessKeyInfo", ownAccount, false, finding.ActionDeactivated, 1},
+		{"foreign account, told by GetAccessKeyInfo", foreignAccount, false, finding.ActionSkip, 0},
+		{"GetAccessKeyInfo fails", ownAccount, true, finding.ActionManual, 0},
 	}
-	r, err := NewRemediator(testConfig(t, e.s, e.admin), RemediateOptions{
-		OwnAccounts: []string{ownAccount}, Deactivate: true, Audit: openAudit(t),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rem := r.Remediate(context.Background(), old.KeyID, &v)
-	if rem.Action != finding.ActionManual || rem.Account != ownAccount || rem.User != "legacy-app" || !strings.Contains(rem.Note, "before 2019") {
-		t.Errorf("got %+v, want manual with a note", rem)
-	}
-	if n := e.s.Count("UpdateAccessKey"); n != 0 || e.s.Status(old.KeyID) != "Active" {
-		t.Errorf("UpdateAccessKey called %d times", n)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEstate(t)
+			old := e.s.AddLegacyUserKey(tt.account, "legacy-app")
+			v := NewVerifier(testConfig(t, e.s, e.admin), 10*time.Second).Verify(context.Background(), Key{ID: old.KeyID, Secret: old.Secret})
+			if v.Status != finding.StatusVerified {
+				t.Fatalf("verification: %+v", v)
+			}
+			if tt.breakIt {
+				e.s.Fail(e.admin.KeyID, 100)
+			}
+			before := len(e.s.Calls())
+			r, err := NewRemediator(testConfig(t, e.s, e.admin), RemediateOptions{
+				OwnAccounts: []string{ownAccount}, Deactivate: true, Audit: openAudit(t),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rem := r.Remediate(context.Background(), old.KeyID, &v)
+			if rem.Action != tt.want || rem.Account != tt.account {
+				t.Errorf("got %+v, want %s in %s", rem, tt.want, tt.account)
+			}
+			if tt.want == finding.ActionManual && !strings.Contains(rem.Note, "before 2019") {
+				t.Errorf("manual without the reason: %q", rem.Note)
+			}
+			if n := e.s.Count("UpdateAccessKey"); n != tt.changes {
+				t.Errorf("UpdateAccessKey called %d times, want %d", n, tt.changes)
+			}
+			for _, c := range e.s.Calls()[before:] {
+				if c.KeyID == old.KeyID {
+					t.Errorf("remediation signed %s with the leaked key", c.Action)
+				}
+				if tt.account == foreignAccount && c.Action != "GetAccessKeyInfo" {
+					t.Errorf("the foreign key was looked at with %s", c.Action)
+				}
+			}
+		})
 	}
 }
 

@@ -145,13 +145,26 @@ func (s *Session) Reverify(ctx context.Context, fs []finding.Finding, warn func(
 		return 0
 	}
 	plan := planReverification(fs, s.own)
+	// No IAM call is made before the leak is proven again, not even the
+	// read of the key's last use that a scan makes first: a forged report
+	// makes keysweep call nothing but STS, signed with what it holds. The
+	// last use then read is this verification, unless IAM is late.
 	results := plan.verify(ctx, s.verifier, s.workers)
+	for id, r := range results {
+		if r.Status == finding.StatusVerified {
+			s.verified(id, s.now())
+		}
+	}
+	// Where and since when a key leaked is the report's word: it only
+	// shortens a grace period, for a key whose leak is proven again.
+	leaks := leaksOf(fs)
 	told := map[string]bool{}
 	for i, f := range fs {
 		if f.KeyID == "" {
 			continue
 		}
 		var rem finding.Remediation
+		var inc Incident
 		if why := plan.unverifiable(f.KeyID); why != "" {
 			if !told[f.KeyID] {
 				told[f.KeyID] = true
@@ -162,9 +175,11 @@ func (s *Session) Reverify(ctx context.Context, fs []finding.Finding, warn func(
 			}
 			rem = s.remediator.Skip(f.KeyID, why)
 		} else {
-			rem = s.remediator.Remediate(ctx, f.KeyID, results[f.KeyID])
+			resp := s.remediator.Respond(ctx, f.KeyID, results[f.KeyID], leaks[f.KeyID])
+			rem, inc = resp.Remediation, resp.Incident
 		}
 		fs[i].Verification, fs[i].Remediation = results[f.KeyID].Verification(), &rem
+		fs[i].Usage, fs[i].UsedAfterExposure, fs[i].CloudTrail, fs[i].BlastRadius = inc.Usage, inc.UsedAfterExposure, inc.CloudTrail, inc.BlastRadius
 		s.note(f.KeyID, fs[i].Verification)
 		s.remediation[f.KeyID] = rem
 	}

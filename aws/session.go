@@ -30,6 +30,20 @@ type Options struct {
 	// AuditLog is the file every remediation step is appended to; ""
 	// is audit.DefaultPath.
 	AuditLog string
+	// Partitions are those a key is tried in (nil: all).
+	Partitions []string
+	// Contain, Grace, State, Webhook, Mail, NotifyEmail, CloudTrail and
+	// Trail are incident response's: see RemediateOptions.
+	Contain     []string
+	Grace       time.Duration
+	State       State
+	Webhook     Notifier
+	Mail        Notifier
+	NotifyEmail string
+	CloudTrail  bool
+	Trail       TrailOptions
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
 	// Load are added to the AWS configuration (tests: an endpoint,
 	// retries that do not wait).
 	Load []func(*config.LoadOptions) error
@@ -42,6 +56,8 @@ const DefaultTimeout = 10 * time.Second
 // what it did for the summary. It is safe for concurrent use: a sweep
 // processes several repositories' findings at once, one batch at a time.
 type Session struct {
+	now        func() time.Time
+	state      State
 	verifier   *Verifier
 	workers    int
 	remediator *Remediator
@@ -56,6 +72,7 @@ type Session struct {
 	// and remediation what was decided about it, for the summary.
 	best        map[string]*finding.Verification
 	remediation map[string]finding.Remediation
+	incidents   map[string]Incident
 }
 
 // Open prepares a session: the AWS configuration, and with own accounts
@@ -69,13 +86,19 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	s := &Session{
-		verifier:    NewVerifier(cfg, opts.Timeout),
+		now:         opts.Now,
+		state:       opts.State,
+		verifier:    NewVerifier(cfg, opts.Timeout, opts.Partitions...),
 		workers:     max(1, opts.Workers),
 		own:         map[string]bool{},
 		fresh:       map[string]*Result{},
 		best:        map[string]*finding.Verification{},
 		remediation: map[string]finding.Remediation{},
+		incidents:   map[string]Incident{},
 	}
 	if len(opts.OwnAccounts) == 0 {
 		return s, nil
@@ -96,6 +119,15 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 		Deactivate:  opts.Deactivate,
 		Timeout:     opts.RemediationTimeout,
 		Audit:       s.audit,
+		Contain:     opts.Contain,
+		Grace:       opts.Grace,
+		State:       opts.State,
+		Webhook:     opts.Webhook,
+		Mail:        opts.Mail,
+		NotifyEmail: opts.NotifyEmail,
+		CloudTrail:  opts.CloudTrail,
+		Trail:       opts.Trail,
+		Now:         opts.Now,
 	})
 	if err != nil {
 		s.audit.Close()
@@ -129,18 +161,33 @@ func (s *Session) AuditLogPath() string {
 func (s *Session) Process(ctx context.Context, fs []finding.Finding) {
 	var idx []int
 	var keys []Key
+	var ids []string
 	for i, f := range fs {
 		if f.RuleID == detectors.AWSKeyRule {
 			idx = append(idx, i)
 			keys = append(keys, Key{ID: f.KeyID, Secret: f.Secret, SessionToken: f.SessionToken})
+			if Key.lacks(keys[len(keys)-1]) == "" {
+				ids = append(ids, f.KeyID)
+			}
 		}
 	}
+	if s.remediator != nil {
+		// What IAM recorded of an own key's last use is read before the
+		// verification is recorded as one.
+		s.mu.Lock()
+		s.remediator.Before(ctx, ids)
+		s.mu.Unlock()
+	}
 	results := s.verifier.VerifyAll(ctx, keys, s.workers)
+	verifiedAt := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for j, i := range idx {
 		fs[i].Verification = results[j].Verification()
 		s.keep(fs[i].KeyID, &results[j])
+		if results[j].Status == finding.StatusVerified {
+			s.verified(fs[i].KeyID, verifiedAt)
+		}
 	}
 	for i, f := range fs {
 		if f.RuleID != detectors.AWSKeyIDRule {
@@ -156,6 +203,7 @@ func (s *Session) Process(ctx context.Context, fs []finding.Finding) {
 			s.fresh[f.KeyID] = &r
 		}
 	}
+	leaks := leaksOf(fs)
 	for i, f := range fs {
 		if f.KeyID == "" {
 			continue
@@ -165,10 +213,54 @@ func (s *Session) Process(ctx context.Context, fs []finding.Finding) {
 			continue
 		}
 		// Only this run's answers are acted on, never a report's.
-		rem := s.remediator.Remediate(ctx, f.KeyID, s.fresh[f.KeyID])
+		resp := s.remediator.Respond(ctx, f.KeyID, s.fresh[f.KeyID], leaks[f.KeyID])
+		rem := resp.Remediation
 		fs[i].Remediation = &rem
+		inc := resp.Incident
+		fs[i].Usage, fs[i].UsedAfterExposure, fs[i].CloudTrail, fs[i].BlastRadius = inc.Usage, inc.UsedAfterExposure, inc.CloudTrail, inc.BlastRadius
 		s.remediation[f.KeyID] = rem
+		s.incidents[f.KeyID] = inc
 	}
+}
+
+// verified remembers when an own key was verified, so that a later run
+// does not take the use IAM records of it for someone else's; s.mu is
+// held.
+func (s *Session) verified(keyID string, at time.Time) {
+	if s.state == nil || s.remediator == nil {
+		return
+	}
+	if account, ok := detectors.AccountID(keyID); !ok || !s.own[account] {
+		return
+	}
+	ks, err := s.state.Get(keyID)
+	if err == nil {
+		ks.Verified = at.UTC()
+		_ = s.state.Put(keyID, ks) // at worst, the next run cannot tell this use from another's
+	}
+}
+
+// leaksOf returns, for each key id of fs, where and since when it leaked:
+// the oldest exposure among its findings, and whether any is public.
+func leaksOf(fs []finding.Finding) map[string]Leak {
+	out := map[string]Leak{}
+	for _, f := range fs {
+		if f.KeyID == "" {
+			continue
+		}
+		l, seen := out[f.KeyID]
+		var since time.Time
+		if f.Exposure != nil {
+			since, _ = time.Parse(time.RFC3339, f.Exposure.Since)
+		}
+		if !seen || (!since.IsZero() && (l.Since.IsZero() || since.Before(l.Since))) {
+			public := l.Public
+			l = Leak{Since: since, Repository: f.Repository, Commit: f.Commit, Path: f.Path, Line: f.Line, Email: f.Email, Public: public}
+		}
+		l.Public = l.Public || (f.Public != nil && *f.Public)
+		out[f.KeyID] = l
+	}
+	return out
 }
 
 // keep remembers r for keyID when it proves more than what the session
@@ -192,13 +284,19 @@ func (s *Session) note(keyID string, v *finding.Verification) {
 type Summary struct {
 	Verification map[string]int
 	Remediation  map[string]int
+	// Steps counts the containment steps taken or planned
+	// (quarantined, deactivated, ...); UsedAfterExposure and Admin the
+	// own live keys used since they leaked, and that can do everything.
+	Steps             map[string]int
+	UsedAfterExposure int
+	Admin             int
 	// AuditLog is where remediation steps went, "" without remediation.
 	AuditLog string
 }
 
 // Summary says what the session did so far.
 func (s *Session) Summary() Summary {
-	sum := Summary{Verification: map[string]int{}, Remediation: map[string]int{}, AuditLog: s.AuditLogPath()}
+	sum := Summary{Verification: map[string]int{}, Remediation: map[string]int{}, Steps: map[string]int{}, AuditLog: s.AuditLogPath()}
 	if s == nil {
 		return sum
 	}
@@ -209,6 +307,17 @@ func (s *Session) Summary() Summary {
 	}
 	for _, r := range s.remediation {
 		sum.Remediation[r.Action]++
+		for _, step := range r.Steps {
+			sum.Steps[step]++
+		}
+	}
+	for _, inc := range s.incidents {
+		if inc.UsedAfterExposure.True() {
+			sum.UsedAfterExposure++
+		}
+		if inc.BlastRadius != nil && inc.BlastRadius.Admin {
+			sum.Admin++
+		}
 	}
 	return sum
 }
@@ -219,7 +328,8 @@ func (s Summary) Failed() int { return s.Remediation[finding.ActionFailed] }
 // Pending counts own live keys that are still active: planned, or left to
 // a person.
 func (s Summary) Pending() int {
-	return s.Remediation[finding.ActionWouldDeactivate] + s.Remediation[finding.ActionManual]
+	return s.Remediation[finding.ActionWouldDeactivate] + s.Remediation[finding.ActionWouldQuarantine] + s.Remediation[finding.ActionWouldWarn] +
+		s.Remediation[finding.ActionWarned] + s.Remediation[finding.ActionReminded] + s.Remediation[finding.ActionManual]
 }
 
 // Err is the error of a run in which a remediation step failed: the

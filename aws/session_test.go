@@ -314,12 +314,15 @@ func TestSessionSummary(t *testing.T) {
 		name        string
 		opts        Options
 		remediation map[string]int
+		steps       map[string]int
+		admin       int // the root key, when own accounts are given
 		failed      int
 		pending     int
 	}{
 		{
 			name:        "verification only",
 			remediation: map[string]int{},
+			steps:       map[string]int{},
 		},
 		{
 			name: "plan",
@@ -329,6 +332,8 @@ func TestSessionSummary(t *testing.T) {
 				finding.ActionManual:          1, // root
 				finding.ActionSkip:            4, // foreign, inactive, asi, canary
 			},
+			steps:   map[string]int{finding.ActionWouldDeactivate: 2},
+			admin:   1,
 			pending: 3,
 		},
 		{
@@ -340,6 +345,8 @@ func TestSessionSummary(t *testing.T) {
 				finding.ActionManual:          1, // root
 				finding.ActionSkip:            3, // foreign, asi, canary
 			},
+			steps:   map[string]int{finding.ActionDeactivated: 2},
+			admin:   1,
 			pending: 1,
 		},
 		{
@@ -352,6 +359,8 @@ func TestSessionSummary(t *testing.T) {
 				finding.ActionManual:          1, // root
 				finding.ActionSkip:            3, // foreign, asi, canary
 			},
+			steps:   map[string]int{finding.ActionDeactivated: 1},
+			admin:   1,
 			failed:  1,
 			pending: 1,
 		},
@@ -370,7 +379,7 @@ func TestSessionSummary(t *testing.T) {
 					t.Error("no audit log with own accounts")
 				}
 			}
-			want := Summary{Verification: verification, Remediation: tt.remediation, AuditLog: wantAudit}
+			want := Summary{Verification: verification, Remediation: tt.remediation, Steps: tt.steps, Admin: tt.admin, AuditLog: wantAudit}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("summary (-want +got):\n%s", diff)
 			}
@@ -445,6 +454,13 @@ func TestSessionProcessRemediates(t *testing.T) {
 				"foreign": {finding.ActionSkip, foreignAccount, ""},
 			},
 			audit: []AuditEntry{
+				{KeyID: "own", Account: ownAccount, Action: "check-credentials", Result: "ok"},
+				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "last-used", Result: "ok"},
+				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "get-user", Result: "ok"},
+				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "list-groups", Result: "ok"},
+				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "list-attached-user-policies", Result: "ok"},
+				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "list-user-policies", Result: "ok"},
+				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "simulate", Result: "ok"},
 				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "decision", Result: finding.ActionWouldDeactivate},
 			},
 		},
@@ -459,6 +475,12 @@ func TestSessionProcessRemediates(t *testing.T) {
 			inactive: []string{"own"},
 			audit: []AuditEntry{
 				{KeyID: "own", Account: ownAccount, Action: "check-credentials", Result: "ok"},
+				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "last-used", Result: "ok"},
+				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "get-user", Result: "ok"},
+				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "list-groups", Result: "ok"},
+				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "list-attached-user-policies", Result: "ok"},
+				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "list-user-policies", Result: "ok"},
+				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "simulate", Result: "ok"},
 				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "check-status", Result: "ok"},
 				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "deactivate", Result: "ok"},
 				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "decision", Result: finding.ActionDeactivated},
@@ -475,6 +497,12 @@ func TestSessionProcessRemediates(t *testing.T) {
 			inactive: []string{"second"},
 			audit: []AuditEntry{
 				{KeyID: "second", Account: secondAccount, Role: "arn:aws:iam::444455556666:role/" + roleName, Action: "assume-role", Result: "ok"},
+				{KeyID: "second", Account: secondAccount, User: "app", Action: "last-used", Result: "ok"},
+				{KeyID: "second", Account: secondAccount, User: "app", Action: "get-user", Result: "ok"},
+				{KeyID: "second", Account: secondAccount, User: "app", Action: "list-groups", Result: "ok"},
+				{KeyID: "second", Account: secondAccount, User: "app", Action: "list-attached-user-policies", Result: "ok"},
+				{KeyID: "second", Account: secondAccount, User: "app", Action: "list-user-policies", Result: "ok"},
+				{KeyID: "second", Account: secondAccount, User: "app", Action: "simulate", Result: "ok"},
 				{KeyID: "second", Account: secondAccount, User: "app", Action: "check-status", Result: "ok"},
 				{KeyID: "second", Account: secondAccount, User: "app", Action: "deactivate", Result: "ok"},
 				{KeyID: "second", Account: secondAccount, User: "app", Action: "decision", Result: finding.ActionDeactivated},
@@ -535,7 +563,7 @@ func TestSessionProcessRemediates(t *testing.T) {
 				case c.KeyID == foreign.KeyID && c.Action != "GetCallerIdentity",
 					c.Params.Get("AccessKeyId") == foreign.KeyID, strings.Contains(c.Params.Get("RoleArn"), foreignAccount):
 					t.Errorf("the foreign key was acted on: %s %v", c.Action, c.Params)
-				case !tt.opts.Deactivate && c.Action != "GetCallerIdentity":
+				case !tt.opts.Deactivate && changes[c.Action]:
 					t.Errorf("a plan called %s", c.Action)
 				}
 			}
@@ -746,7 +774,7 @@ func TestSessionReverify(t *testing.T) {
 			}
 			if len(tt.inactive) == 0 {
 				for _, c := range k.s.Calls() {
-					if c.Action != "GetCallerIdentity" {
+					if changes[c.Action] {
 						t.Errorf("no key to deactivate, yet %s was called", c.Action)
 					}
 				}

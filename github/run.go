@@ -83,6 +83,25 @@ type Progress interface {
 	Sweeping(done, total int, repo string)
 }
 
+// statePath is the state database: the one named, else one per shard in
+// the cache.
+func statePath(cacheDir, named string, shard Shard) string {
+	switch {
+	case named != "":
+		return named
+	case shard.N > 1:
+		return filepath.Join(cacheDir, fmt.Sprintf("state-%d-of-%d.db", shard.K, shard.N))
+	}
+	return filepath.Join(cacheDir, "state.db")
+}
+
+// AWSStatePath is where the sweep remembers the warnings it gave the
+// owners of live AWS keys, and its verifications of them: beside its
+// state database, one per shard.
+func AWSStatePath(cacheDir, named string, shard Shard) string {
+	return strings.TrimSuffix(statePath(cacheDir, named, shard), ".db") + ".aws-keys.json"
+}
+
 // Run sweeps the repositories opts names and delivers what it found: the
 // report, then the webhook; only then are the new findings marked
 // delivered. It returns finding.ErrFindings when the report holds
@@ -90,13 +109,7 @@ type Progress interface {
 // before every repository was swept, and another error when a repository
 // failed or an output did (what completed is reported and saved).
 func Run(ctx context.Context, opts Options) error {
-	statePath := opts.StatePath
-	if statePath == "" {
-		statePath = filepath.Join(opts.CacheDir, "state.db")
-		if opts.Shard.N > 1 {
-			statePath = filepath.Join(opts.CacheDir, fmt.Sprintf("state-%d-of-%d.db", opts.Shard.K, opts.Shard.N))
-		}
-	}
+	statePath := statePath(opts.CacheDir, opts.StatePath, opts.Shard)
 	markers := &markers{trust: opts.TrustInline, setup: opts.Setup}
 	if opts.TrustInline {
 		log, err := audit.Open(opts.AuditLog)

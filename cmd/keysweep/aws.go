@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/mail"
+	"os"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/keysweep/keysweep/aws"
+	"github.com/keysweep/keysweep/notify"
 )
 
 // awsOptions are the flags that verify found AWS keys and act on them.
@@ -26,6 +29,18 @@ type remediationOptions struct {
 	roleName    string
 	deactivate  bool
 	auditLog    string
+	partitions  []string
+
+	// Incident response.
+	contain         []string
+	grace           time.Duration
+	statePath       string
+	webhook         string
+	smtpURL         string
+	notifyEmail     string
+	cloudTrail      bool
+	trailRegions    []string
+	expectedRegions []string
 }
 
 func (o *awsOptions) bind(f *pflag.FlagSet) {
@@ -37,9 +52,24 @@ func (o *awsOptions) bind(f *pflag.FlagSet) {
 }
 
 func (o *remediationOptions) bind(f *pflag.FlagSet) {
-	f.StringSliceVar(&o.ownAccounts, "own-accounts", nil, "your AWS account ids, comma-separated: only their live keys are planned for (or, with --deactivate, given) deactivation; implies --verify")
-	f.StringVar(&o.roleName, "role-name", "", "act through arn:aws:iam::<account>:role/`NAME` in each own account, assumed from the default credentials (default: act with the default credentials)")
+	f.StringSliceVar(&o.ownAccounts, "own-accounts", nil, "your AWS account ids, comma-separated: their live keys get incident response (last use, blast radius, CloudTrail) and are planned for (or, with --deactivate, given) containment; implies --verify")
+	f.StringVar(&o.roleName, "role-name", "", "act through arn:<partition>:iam::<account>:role/`NAME` in each own account, assumed from the default credentials (default: act with the default credentials)")
 	f.StringVar(&o.auditLog, "audit-log", "", "append every remediation step to `FILE`, as JSON lines (default $XDG_STATE_HOME/keysweep/audit.jsonl)")
+	f.StringSliceVar(&o.partitions, "partitions", nil, "AWS partitions a key is tried in: aws, aws-cn, aws-us-gov (default all, the configured region's first)")
+	f.StringSliceVar(&o.contain, "contain", nil, "how --deactivate contains a live own key: quarantine (attach AWS's newest AWSCompromisedKeyQuarantine policy to its user), deactivate, or quarantine,deactivate (default deactivate)")
+	f.DurationVar(&o.grace, "grace", 0, "warn the owner first and contain the key on the first run after this `DURATION` (e.g. 72h), if still active; a key in a public repository, a root key or one used after it leaked gets none")
+	f.StringVar(&o.smtpURL, "smtp-url", "", "mail the owner (the IAM user's email or owner tag, else the commit author, else --notify-email) through `URL` smtp://[user@]host[:port]?from=ADDR (STARTTLS; password in KEYSWEEP_SMTP_PASSWORD)")
+	f.StringVar(&o.notifyEmail, "notify-email", "", "mail `ADDRESS` about keys whose owner has no address")
+	f.BoolVar(&o.cloudTrail, "cloudtrail", false, "look up each live own key's CloudTrail events since it leaked (at most 90 days back; slow: 2 calls per second per region)")
+	f.StringSliceVar(&o.trailRegions, "cloudtrail-regions", nil, "regions to look in: all (every region enabled in the account, from ec2:DescribeRegions; the default) or a `LIST`")
+	f.StringSliceVar(&o.expectedRegions, "expected-regions", nil, "regions the key is expected to be used in: CloudTrail events elsewhere are marked unexpected")
+}
+
+// bindLocal binds the flags a local command has and the sweep names its
+// own way: where warnings are remembered, and the webhook.
+func (o *remediationOptions) bindLocal(f *pflag.FlagSet) {
+	f.StringVar(&o.statePath, "state", "", "remember warnings of --grace and verifications of own keys in `FILE` (default $XDG_STATE_HOME/keysweep/aws-keys.json)")
+	f.StringVar(&o.webhook, "notify-webhook", "", "post notices to the owners of live own keys to this Slack-compatible webhook `URL` (or set KEYSWEEP_NOTIFY_WEBHOOK)")
 }
 
 // open returns the AWS session of a scan, or nil when neither
@@ -84,5 +114,65 @@ func (o *remediationOptions) open(ctx context.Context, s *streams, opts aws.Opti
 		opts.OwnAccounts = accounts
 	}
 	opts.RoleName, opts.AuditLog, opts.Load = o.roleName, o.auditLog, s.awsOpts
+	if err := o.incident(&opts, s); err != nil {
+		return nil, err
+	}
 	return aws.Open(ctx, opts)
+}
+
+// incident sets incident response's options from the flags.
+func (o *remediationOptions) incident(opts *aws.Options, s *streams) error {
+	var err error
+	if opts.Partitions, err = aws.ParsePartitions(o.partitions); err != nil {
+		return fmt.Errorf("--partitions: %w", err)
+	}
+	if opts.Contain, err = aws.ParseContain(o.contain); err != nil {
+		return fmt.Errorf("--contain: %w", err)
+	}
+	if o.grace < 0 {
+		return fmt.Errorf("--grace must not be negative, got %s", o.grace)
+	}
+	var regions []string // all enabled
+	if len(o.trailRegions) != 1 || o.trailRegions[0] != "all" {
+		if regions, err = aws.ParseRegions(o.trailRegions); err != nil {
+			return fmt.Errorf("--cloudtrail-regions: %w (or all)", err)
+		}
+	}
+	expected, err := aws.ParseRegions(o.expectedRegions)
+	if err != nil {
+		return fmt.Errorf("--expected-regions: %w", err)
+	}
+	if o.notifyEmail != "" {
+		if a, err := mail.ParseAddress(o.notifyEmail); err != nil || a.Address != o.notifyEmail {
+			return fmt.Errorf("--notify-email: %q is not a bare email address", o.notifyEmail)
+		}
+	}
+	if len(opts.OwnAccounts) == 0 {
+		return nil
+	}
+	webhook := o.webhook
+	if webhook == "" {
+		webhook = os.Getenv("KEYSWEEP_NOTIFY_WEBHOOK")
+	}
+	if webhook != "" {
+		if err := notify.CheckWebhookURL(webhook); err != nil {
+			return fmt.Errorf("--notify-webhook: %w", err)
+		}
+		opts.Webhook = &notify.Slack{URL: webhook, Sleep: notify.Sleeper(s.sleep)}
+	}
+	if o.smtpURL != "" {
+		m, err := notify.ParseSMTPURL(o.smtpURL)
+		if err != nil {
+			return fmt.Errorf("--smtp-url: %w", err)
+		}
+		opts.Mail = m
+	}
+	state, err := aws.OpenStateFile(o.statePath)
+	if err != nil {
+		return err
+	}
+	opts.State, opts.Grace, opts.NotifyEmail = state, o.grace, o.notifyEmail
+	opts.CloudTrail = o.cloudTrail
+	opts.Trail = aws.TrailOptions{Regions: regions, Expected: expected, Sleep: s.sleep}
+	return nil
 }

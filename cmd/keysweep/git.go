@@ -34,6 +34,7 @@ func (o *scanOptions) bindScan(cmd *cobra.Command, unit string) {
 	f.BoolVar(&o.ignoreInline, "ignore-inline-markers", false, "report secrets marked keysweep:allow too (an audit of what the markers hide)")
 	o.cfg.bind(f)
 	o.aws.bind(f)
+	o.aws.bindLocal(f)
 }
 
 // run scans src with the flags, and reports.

@@ -146,15 +146,18 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 	if err != nil {
 		return err
 	}
+	webhook := o.webhook
+	if webhook == "" {
+		webhook = os.Getenv("KEYSWEEP_NOTIFY_WEBHOOK")
+	}
+	// The owners of live keys are told through the sweep's webhook, and
+	// its warnings remembered beside its state.
+	o.aws.webhook, o.aws.statePath = webhook, github.AWSStatePath(cacheDir, o.state, shard)
 	sess, err := o.aws.open(ctx, s)
 	if err != nil {
 		return err
 	}
 	defer sess.Close()
-	webhook := o.webhook
-	if webhook == "" {
-		webhook = os.Getenv("KEYSWEEP_NOTIFY_WEBHOOK")
-	}
 	opts := github.Options{
 		Org: o.org, Repos: o.repos, Filter: o.filter, Shard: shard,
 		Hosts: hosts, Tokens: tokens, CacheDir: cacheDir, StatePath: o.state,

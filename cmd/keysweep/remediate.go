@@ -66,6 +66,7 @@ the report's secret is redacted, or bad input).`,
 	f.BoolVar(&o.dryRun, "dry-run", false, "verify the keys again and print what would be done; change nothing")
 	f.DurationVar(&o.timeout, "timeout", 30*time.Second, "time limit of one AWS call, retries included")
 	o.remediationOptions.bind(f)
+	o.remediationOptions.bindLocal(f)
 	return cmd
 }
 
