@@ -132,12 +132,56 @@ func escapeFinding(f finding.Finding) finding.Finding {
 	}
 	if r := f.Remediation; r != nil {
 		e := *r
-		for _, s := range []*string{&e.Action, &e.Account, &e.User, &e.Note, &e.Error} {
+		for _, s := range []*string{&e.Action, &e.Account, &e.User, &e.Note, &e.Error, &e.Policy, &e.Warned, &e.Due} {
 			*s = Escape(*s)
 		}
+		e.Steps, e.Notified = escapeAll(e.Steps), escapeAll(e.Notified)
 		f.Remediation = &e
 	}
+	if e := f.Exposure; e != nil {
+		c := *e
+		c.Since, c.Commit = Escape(c.Since), Escape(c.Commit)
+		f.Exposure = &c
+	}
+	if u := f.Usage; u != nil {
+		c := *u
+		for _, s := range []*string{&c.LastUsed, &c.Service, &c.Region, &c.Note} {
+			*s = Escape(*s)
+		}
+		f.Usage = &c
+	}
+	if ct := f.CloudTrail; ct != nil {
+		c := *ct
+		for _, s := range []*string{&c.From, &c.To, &c.First, &c.Last, &c.Error} {
+			*s = Escape(*s)
+		}
+		c.Regions, c.Failed, c.EventRegions, c.SourceIPs = escapeAll(c.Regions), escapeAll(c.Failed), escapeAll(c.EventRegions), escapeAll(c.SourceIPs)
+		c.UserAgents, c.UnexpectedRegions = escapeAll(c.UserAgents), escapeAll(c.UnexpectedRegions)
+		c.EventNames = nil
+		for _, n := range ct.EventNames {
+			c.EventNames = append(c.EventNames, finding.Count{Name: Escape(n.Name), Count: n.Count})
+		}
+		f.CloudTrail = &c
+	}
+	if br := f.BlastRadius; br != nil {
+		c := *br
+		c.User, c.Boundary, c.Error = Escape(c.User), Escape(c.Boundary), Escape(c.Error)
+		c.Groups, c.Policies, c.Allowed, c.Denied = escapeAll(c.Groups), escapeAll(c.Policies), escapeAll(c.Allowed), escapeAll(c.Denied)
+		f.BlastRadius = &c
+	}
 	return f
+}
+
+// escapeAll returns ss escaped, in a new slice.
+func escapeAll(ss []string) []string {
+	if ss == nil {
+		return nil
+	}
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = Escape(s)
+	}
+	return out
 }
 
 // OneLine makes an error one line of plain text: errors quote paths, refs

@@ -116,6 +116,7 @@ func writeText(w io.Writer, fs []finding.Finding, color bool) error {
 		bold, red, dim, reset = "\x1b[1m", "\x1b[1;31m", "\x1b[2m", "\x1b[0m"
 	}
 	var b strings.Builder
+	carded := map[string]bool{}
 	for i, f := range fs {
 		where := location(f)
 		f := escapeFinding(f)
@@ -145,6 +146,10 @@ func writeText(w io.Writer, fs []finding.Finding, color bool) error {
 		}
 		if r := f.Remediation; r != nil {
 			fmt.Fprintf(&b, "  Remediation: %s\n", describeRemediation(r))
+		}
+		if hasIncident(f) && !carded[f.KeyID] {
+			carded[f.KeyID] = true
+			writeIncident(&b, f)
 		}
 		fmt.Fprintf(&b, "  Location:    %s:%d:%d", where, f.Line, f.Column)
 		if f.Decoded != "" {
@@ -201,6 +206,9 @@ func describeVerification(v *finding.Verification) string {
 
 func describeRemediation(r *finding.Remediation) string {
 	s := r.Action
+	if len(r.Steps) > 1 {
+		s = strings.Join(r.Steps, " + ")
+	}
 	if r.Action != finding.ActionSkip {
 		if r.User != "" {
 			s += ", user " + r.User
@@ -213,6 +221,143 @@ func describeRemediation(r *finding.Remediation) string {
 		if more != "" {
 			s += ": " + more
 		}
+	}
+	return s
+}
+
+// hasIncident reports whether incident response looked at f's key.
+func hasIncident(f finding.Finding) bool {
+	return f.Usage != nil || f.BlastRadius != nil || f.CloudTrail != nil
+}
+
+// writeIncident writes the incident card of a live key of an own
+// account: whose, exposed since, used since, what it can reach, what was
+// or will be done. f is escaped.
+func writeIncident(b *strings.Builder, f finding.Finding) {
+	b.WriteString("  Incident:    live key of your account")
+	if v := f.Verification; v != nil {
+		fmt.Fprintf(b, " %s, %s", v.Account, v.ARN)
+	}
+	b.WriteString("\n")
+	if e := f.Exposure; e != nil {
+		fmt.Fprintf(b, "    exposed since %s", e.Since)
+		if f.Public != nil && *f.Public {
+			b.WriteString(", in a public repository: take it as compromised")
+		}
+		b.WriteString("\n")
+	}
+	if u := f.Usage; u != nil {
+		fmt.Fprintf(b, "    used:    %s\n", describeUsage(u, f.UsedAfterExposure))
+	}
+	if ct := f.CloudTrail; ct != nil {
+		fmt.Fprintf(b, "    events:  %s\n", describeTrail(ct))
+	}
+	if br := f.BlastRadius; br != nil {
+		fmt.Fprintf(b, "    reach:   %s\n", describeReach(br))
+	}
+	if r := f.Remediation; r != nil {
+		fmt.Fprintf(b, "    action:  %s\n", describeAction(r))
+	}
+}
+
+func describeUsage(u *finding.Usage, after finding.Maybe) string {
+	s := "never used (or no record)"
+	if u.LastUsed != "" {
+		s = "last used " + u.LastUsed
+		if u.Service != "" {
+			s += " (" + u.Service
+			if u.Region != "" {
+				s += ", " + u.Region
+			}
+			s += ")"
+		}
+	}
+	switch {
+	case after.True():
+		s += ": USED AFTER IT LEAKED"
+	case after.Value != nil:
+		s += ": not since it leaked"
+	}
+	if u.Note != "" {
+		s += "; " + u.Note
+	}
+	return s
+}
+
+func describeTrail(ct *finding.CloudTrail) string {
+	if ct.Error != "" && ct.Events == 0 {
+		return "CloudTrail could not be read: " + ct.Error
+	}
+	s := fmt.Sprintf("%s in CloudTrail from %s", Count(int64(ct.Events), "event"), ct.From)
+	if ct.Clipped {
+		s += " (CloudTrail keeps 90 days: the leak is older)"
+	}
+	if ct.Events > 0 {
+		s += fmt.Sprintf(", %s to %s", ct.First, ct.Last)
+		var names []string
+		for _, c := range ct.EventNames {
+			names = append(names, fmt.Sprintf("%s (%d)", c.Name, c.Count))
+		}
+		s += "; " + strings.Join(names, ", ")
+		if len(ct.EventRegions) > 0 {
+			s += "; regions " + strings.Join(ct.EventRegions, ", ")
+		}
+		if len(ct.SourceIPs) > 0 {
+			s += "; from " + strings.Join(ct.SourceIPs, ", ")
+		}
+	}
+	if ct.Unexpected > 0 {
+		s += fmt.Sprintf("; %d UNEXPECTED (%s)", ct.Unexpected, strings.Join(ct.UnexpectedRegions, ", "))
+	}
+	if len(ct.Failed) > 0 {
+		s += "; not read in " + strings.Join(ct.Failed, ", ")
+	}
+	if ct.Error != "" {
+		s += "; " + ct.Error
+	}
+	return s
+}
+
+func describeReach(br *finding.BlastRadius) string {
+	var s string
+	switch {
+	case br.Admin:
+		s = "ADMIN: every action on every resource"
+	case len(br.Allowed) == 0:
+		s = "none of the high-impact actions checked"
+	default:
+		s = "allowed " + strings.Join(br.Allowed, ", ")
+	}
+	if br.User != "" && br.User != "root" {
+		s += "; user " + br.User
+		if len(br.Groups) > 0 {
+			s += " in " + strings.Join(br.Groups, ", ")
+		}
+	}
+	if br.Boundary != "" {
+		s += "; boundary " + br.Boundary
+	}
+	s += " (approximate: resource policies and SCPs are not evaluated)"
+	if br.Error != "" {
+		s += "; " + br.Error
+	}
+	return s
+}
+
+func describeAction(r *finding.Remediation) string {
+	s := r.Action
+	if len(r.Steps) > 0 {
+		s = strings.Join(r.Steps, " + ")
+	}
+	switch r.Action {
+	case finding.ActionWarned, finding.ActionReminded:
+		s += " " + r.Warned + "; contained " + r.Due + " if still active"
+	}
+	if r.Policy != "" {
+		s += "; policy " + r.Policy
+	}
+	if len(r.Notified) > 0 {
+		s += "; told " + strings.Join(r.Notified, ", ")
 	}
 	return s
 }

@@ -152,6 +152,7 @@ func writeSARIF(w io.Writer, fs []finding.Finding, version string) error {
 		if f.Verification != nil {
 			props["verification"] = f.Verification.Status
 		}
+		incidentProperties(props, f)
 		if f.TestPath {
 			props["testPath"] = true
 		}
@@ -177,6 +178,39 @@ func writeSARIF(w io.Writer, fs []finding.Finding, version string) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(log)
+}
+
+// incidentProperties adds what incident response learned of an AWS key
+// to a SARIF result's properties. None holds a secret.
+func incidentProperties(props map[string]any, f finding.Finding) {
+	if e := f.Exposure; e != nil {
+		props["exposedSince"] = e.Since
+	}
+	if f.Public != nil {
+		props["public"] = *f.Public
+	}
+	if u := f.Usage; u != nil {
+		props["lastUsed"] = u.LastUsed
+		props["lastUsedService"] = u.Service
+	}
+	if !f.UsedAfterExposure.IsZero() {
+		props["usedAfterExposure"] = f.UsedAfterExposure
+	}
+	if ct := f.CloudTrail; ct != nil {
+		props["cloudtrailEvents"] = ct.Events
+		props["cloudtrailUnexpected"] = ct.Unexpected
+	}
+	if br := f.BlastRadius; br != nil {
+		props["admin"] = br.Admin
+		props["allowedActions"] = br.Allowed
+		props["blastRadiusApproximate"] = true
+	}
+	if r := f.Remediation; r != nil {
+		props["remediation"] = r.Action
+		if r.Due != "" {
+			props["containmentDue"] = r.Due
+		}
+	}
 }
 
 // sarifURI percent-encodes what a relative URI reference may not hold.

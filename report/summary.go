@@ -174,8 +174,16 @@ func WriteAWSSummary(w io.Writer, s aws.Summary) {
 		fmt.Fprintln(w)
 	}
 	if s.AuditLog != "" {
-		line("remediation", s.Remediation, []string{finding.ActionDeactivated, finding.ActionAlreadyInactive, finding.ActionWouldDeactivate,
-			finding.ActionManual, finding.ActionFailed, finding.ActionSkip})
+		if s.UsedAfterExposure > 0 || s.Admin > 0 {
+			fmt.Fprintf(w, "keysweep: incident: %d used after exposure, %d admin (approximate)\n", s.UsedAfterExposure, s.Admin)
+		}
+		if n := s.Steps[finding.ActionQuarantined] + s.Steps[finding.ActionAlreadyQuarantined]; n > 0 && s.Remediation[finding.ActionQuarantined] == 0 {
+			// Quarantined and deactivated: the action says the last.
+			fmt.Fprintf(w, "keysweep: quarantined: %d\n", n)
+		}
+		line("remediation", s.Remediation, []string{finding.ActionDeactivated, finding.ActionQuarantined, finding.ActionAlreadyInactive,
+			finding.ActionAlreadyQuarantined, finding.ActionWarned, finding.ActionReminded, finding.ActionWouldDeactivate, finding.ActionWouldQuarantine,
+			finding.ActionWouldWarn, finding.ActionManual, finding.ActionFailed, finding.ActionSkip})
 		fmt.Fprintf(w, "; audit log %s\n", s.AuditLog)
 	}
 }
