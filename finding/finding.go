@@ -164,9 +164,13 @@ type Maybe struct {
 	Value *bool
 }
 
-// Yes, No and Unknown are the three answers.
-func Yes() Maybe     { t := true; return Maybe{Asked: true, Value: &t} }
-func No() Maybe      { f := false; return Maybe{Asked: true, Value: &f} }
+// Yes is the answer yes.
+func Yes() Maybe { t := true; return Maybe{Asked: true, Value: &t} }
+
+// No is the answer no.
+func No() Maybe { f := false; return Maybe{Asked: true, Value: &f} }
+
+// Unknown is the answer "cannot tell".
 func Unknown() Maybe { return Maybe{Asked: true} }
 
 // IsZero reports whether m was not asked.

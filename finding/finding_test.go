@@ -1,6 +1,7 @@
 package finding
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -131,4 +132,42 @@ func FuzzRedact(f *testing.F) {
 			t.Fatalf("Redact(%q) = %q keeps half the secret", s, r)
 		}
 	})
+}
+
+// TestMaybeJSON checks that used_after_exposure is written as true, false
+// or null, not at all when not asked, and read back the same.
+func TestMaybeJSON(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		m    Maybe
+		want string // the field in the JSON, "" for none
+	}{
+		{"not asked", Maybe{}, ""},
+		{"yes", Yes(), `"used_after_exposure":true`},
+		{"no", No(), `"used_after_exposure":false`},
+		{"cannot tell", Unknown(), `"used_after_exposure":null`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			raw, err := json.Marshal(Finding{RuleID: "aws-access-key", UsedAfterExposure: tt.m})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Contains(string(raw), "used_after_exposure"); got != (tt.want != "") || tt.want != "" && !strings.Contains(string(raw), tt.want) {
+				t.Errorf("JSON %s, want %q", raw, tt.want)
+			}
+			var back Finding
+			if err := json.Unmarshal(raw, &back); err != nil {
+				t.Fatal(err)
+			}
+			if back.UsedAfterExposure.Asked != tt.m.Asked || back.UsedAfterExposure.True() != tt.m.True() || (back.UsedAfterExposure.Value == nil) != (tt.m.Value == nil) {
+				t.Errorf("read back %+v, want %+v", back.UsedAfterExposure, tt.m)
+			}
+		})
+	}
+	var m Maybe
+	if err := json.Unmarshal([]byte(`"yes"`), &m); err == nil {
+		t.Error(`"yes" read as an answer`)
+	}
 }

@@ -217,6 +217,16 @@ func describeRemediation(r *finding.Remediation) string {
 			s += " in " + r.Account
 		}
 	}
+	switch r.Action {
+	case finding.ActionWarned, finding.ActionReminded:
+		s += "; warned " + r.Warned + ", contained " + r.Due + " if still active"
+	}
+	if r.Policy != "" {
+		s += "; policy " + r.Policy
+	}
+	if len(r.Notified) > 0 {
+		s += "; told " + strings.Join(r.Notified, ", ")
+	}
 	for _, more := range []string{r.Error, r.Note} {
 		if more != "" {
 			s += ": " + more
@@ -231,21 +241,18 @@ func hasIncident(f finding.Finding) bool {
 }
 
 // writeIncident writes the incident card of a live key of an own
-// account: whose, exposed since, used since, what it can reach, what was
-// or will be done. f is escaped.
+// account: whose, whether public, used since the leak, what it did and
+// can reach. What was or will be done is the Remediation line. f is
+// escaped.
 func writeIncident(b *strings.Builder, f finding.Finding) {
 	b.WriteString("  Incident:    live key of your account")
 	if v := f.Verification; v != nil {
 		fmt.Fprintf(b, " %s, %s", v.Account, v.ARN)
 	}
-	b.WriteString("\n")
-	if e := f.Exposure; e != nil {
-		fmt.Fprintf(b, "    exposed since %s", e.Since)
-		if f.Public != nil && *f.Public {
-			b.WriteString(", in a public repository: take it as compromised")
-		}
-		b.WriteString("\n")
+	if f.Public != nil && *f.Public {
+		b.WriteString("; in a public repository: take it as compromised")
 	}
+	b.WriteString("\n")
 	if u := f.Usage; u != nil {
 		fmt.Fprintf(b, "    used:    %s\n", describeUsage(u, f.UsedAfterExposure))
 	}
@@ -255,15 +262,22 @@ func writeIncident(b *strings.Builder, f finding.Finding) {
 	if br := f.BlastRadius; br != nil {
 		fmt.Fprintf(b, "    reach:   %s\n", describeReach(br))
 	}
-	if r := f.Remediation; r != nil {
-		fmt.Fprintf(b, "    action:  %s\n", describeAction(r))
-	}
 }
 
 func describeUsage(u *finding.Usage, after finding.Maybe) string {
-	s := "never used (or no record)"
-	if u.LastUsed != "" {
-		s = "last used " + u.LastUsed
+	var s string
+	switch {
+	case after.True():
+		s = "USED AFTER IT LEAKED"
+	case after.Value != nil:
+		s = "not used since it leaked"
+	default:
+		s = "whether it was used since it leaked is not known"
+	}
+	if u.LastUsed == "" {
+		s += "; IAM records no use"
+	} else {
+		s += "; IAM's last use " + u.LastUsed
 		if u.Service != "" {
 			s += " (" + u.Service
 			if u.Region != "" {
@@ -272,14 +286,8 @@ func describeUsage(u *finding.Usage, after finding.Maybe) string {
 			s += ")"
 		}
 	}
-	switch {
-	case after.True():
-		s += ": USED AFTER IT LEAKED"
-	case after.Value != nil:
-		s += ": not since it leaked"
-	}
 	if u.Note != "" {
-		s += "; " + u.Note
+		s += ": " + u.Note
 	}
 	return s
 }
@@ -288,12 +296,12 @@ func describeTrail(ct *finding.CloudTrail) string {
 	if ct.Error != "" && ct.Events == 0 {
 		return "CloudTrail could not be read: " + ct.Error
 	}
-	s := fmt.Sprintf("%s in CloudTrail from %s", Count(int64(ct.Events), "event"), ct.From)
+	s := fmt.Sprintf("%s in CloudTrail since %s", Count(int64(ct.Events), "event"), ct.From)
 	if ct.Clipped {
 		s += " (CloudTrail keeps 90 days: the leak is older)"
 	}
 	if ct.Events > 0 {
-		s += fmt.Sprintf(", %s to %s", ct.First, ct.Last)
+		s += fmt.Sprintf(" (first %s, last %s)", ct.First, ct.Last)
 		var names []string
 		for _, c := range ct.EventNames {
 			names = append(names, fmt.Sprintf("%s (%d)", c.Name, c.Count))
@@ -340,24 +348,6 @@ func describeReach(br *finding.BlastRadius) string {
 	s += " (approximate: resource policies and SCPs are not evaluated)"
 	if br.Error != "" {
 		s += "; " + br.Error
-	}
-	return s
-}
-
-func describeAction(r *finding.Remediation) string {
-	s := r.Action
-	if len(r.Steps) > 0 {
-		s = strings.Join(r.Steps, " + ")
-	}
-	switch r.Action {
-	case finding.ActionWarned, finding.ActionReminded:
-		s += " " + r.Warned + "; contained " + r.Due + " if still active"
-	}
-	if r.Policy != "" {
-		s += "; policy " + r.Policy
-	}
-	if len(r.Notified) > 0 {
-		s += "; told " + strings.Join(r.Notified, ", ")
 	}
 	return s
 }

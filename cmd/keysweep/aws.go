@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -37,6 +38,7 @@ type remediationOptions struct {
 	statePath       string
 	webhook         string
 	smtpURL         string
+	smtpCA          string
 	notifyEmail     string
 	cloudTrail      bool
 	trailRegions    []string
@@ -59,6 +61,7 @@ func (o *remediationOptions) bind(f *pflag.FlagSet) {
 	f.StringSliceVar(&o.contain, "contain", nil, "how --deactivate contains a live own key: quarantine (attach AWS's newest AWSCompromisedKeyQuarantine policy to its user), deactivate, or quarantine,deactivate (default deactivate)")
 	f.DurationVar(&o.grace, "grace", 0, "warn the owner first and contain the key on the first run after this `DURATION` (e.g. 72h), if still active; a key in a public repository, a root key or one used after it leaked gets none")
 	f.StringVar(&o.smtpURL, "smtp-url", "", "mail the owner (the IAM user's email or owner tag, else the commit author, else --notify-email) through `URL` smtp://[user@]host[:port]?from=ADDR (STARTTLS; password in KEYSWEEP_SMTP_PASSWORD)")
+	f.StringVar(&o.smtpCA, "smtp-ca", "", "trust the mail server's certificate if a CA in this PEM `FILE` signed it (a private relay), besides the system's")
 	f.StringVar(&o.notifyEmail, "notify-email", "", "mail `ADDRESS` about keys whose owner has no address")
 	f.BoolVar(&o.cloudTrail, "cloudtrail", false, "look up each live own key's CloudTrail events since it leaked (at most 90 days back; slow: 2 calls per second per region)")
 	f.StringSliceVar(&o.trailRegions, "cloudtrail-regions", nil, "regions to look in: all (every region enabled in the account, from ec2:DescribeRegions; the default) or a `LIST`")
@@ -148,6 +151,12 @@ func (o *remediationOptions) incident(opts *aws.Options, s *streams) error {
 		}
 	}
 	if len(opts.OwnAccounts) == 0 {
+		for flag, set := range map[string]bool{"--grace": o.grace != 0, "--smtp-url": o.smtpURL != "", "--cloudtrail": o.cloudTrail,
+			"--contain": len(o.contain) > 0, "--notify-email": o.notifyEmail != ""} {
+			if set {
+				return fmt.Errorf("%s needs --own-accounts: incident response is for the keys of your accounts", flag)
+			}
+		}
 		return nil
 	}
 	webhook := o.webhook
@@ -165,6 +174,11 @@ func (o *remediationOptions) incident(opts *aws.Options, s *streams) error {
 		if err != nil {
 			return fmt.Errorf("--smtp-url: %w", err)
 		}
+		if o.smtpCA != "" {
+			if m.RootCAs, err = certPool(o.smtpCA); err != nil {
+				return fmt.Errorf("--smtp-ca: %w", err)
+			}
+		}
 		opts.Mail = m
 	}
 	state, err := aws.OpenStateFile(o.statePath)
@@ -172,7 +186,24 @@ func (o *remediationOptions) incident(opts *aws.Options, s *streams) error {
 		return err
 	}
 	opts.State, opts.Grace, opts.NotifyEmail = state, o.grace, o.notifyEmail
-	opts.CloudTrail = o.cloudTrail
+	opts.CloudTrail, opts.Now = o.cloudTrail, s.now
 	opts.Trail = aws.TrailOptions{Regions: regions, Expected: expected, Sleep: s.sleep}
 	return nil
+}
+
+// certPool returns the system's certificate pool with the PEM
+// certificates of file added.
+func certPool(file string) (*x509.CertPool, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(data) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", file)
+	}
+	return pool, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/spf13/cobra"
@@ -47,6 +48,8 @@ type streams struct {
 	// sleep waits out rate limits and webhook retries; nil waits in real
 	// time. Tests make it return at once.
 	sleep github.Sleeper
+	// now is the clock of grace periods; nil is time.Now.
+	now func() time.Time
 	// awsOpts are added to the AWS configuration (tests: retries that do
 	// not wait).
 	awsOpts []func(*awsconfig.LoadOptions) error

@@ -14,6 +14,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/pem"
 	"fmt"
 	"math/big"
 	"net"
@@ -58,8 +59,10 @@ type Message struct {
 type Server struct {
 	// Addr is host:port, Host and Port its parts (Host is 127.0.0.1).
 	Addr, Host, Port string
-	// CertPool trusts the server's certificate (127.0.0.1, ::1, localhost).
+	// CertPool trusts the server's certificate (127.0.0.1, ::1, localhost),
+	// CertPEM is that certificate in PEM, for a file to trust it by.
 	CertPool *x509.CertPool
+	CertPEM  []byte
 
 	opts Options
 	tls  *tls.Config
@@ -86,7 +89,8 @@ func New(t testing.TB, opts Options) *Server {
 	host, port, _ := net.SplitHostPort(ln.Addr().String())
 	s := &Server{
 		Addr: ln.Addr().String(), Host: host, Port: port, CertPool: pool,
-		opts: opts, ln: ln, conns: map[net.Conn]bool{},
+		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}),
+		opts:    opts, ln: ln, conns: map[net.Conn]bool{},
 		tls: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
 	}
 	if s.opts.MaxSize <= 0 {
