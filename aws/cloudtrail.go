@@ -39,6 +39,34 @@ type TrailOptions struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Timeout bounds each call (30s when zero).
 	Timeout time.Duration
+	// Pacers, when set, are shared by the lookups of one account:
+	// LookupEvents' limit is per account and region, not per key.
+	Pacers *Pacers
+}
+
+// Pacers hold a pacer per region for one account's lookups. They are
+// safe for concurrent use.
+type Pacers struct {
+	mu sync.Mutex
+	m  map[string]*pacer
+}
+
+// get returns region's pacer, made with now and sleep the first time.
+func (ps *Pacers) get(region string, now func() time.Time, sleep func(context.Context, time.Duration) error) *pacer {
+	if ps == nil {
+		return &pacer{now: now, sleep: sleep, interval: trailPace}
+	}
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if ps.m == nil {
+		ps.m = map[string]*pacer{}
+	}
+	p, ok := ps.m[region]
+	if !ok {
+		p = &pacer{now: now, sleep: sleep, interval: trailPace}
+		ps.m[region] = p
+	}
+	return p
 }
 
 const (
@@ -80,7 +108,7 @@ const (
 // others go on.
 func lookupTrail(ctx context.Context, cfg awssdk.Config, creds awssdk.CredentialsProvider, keyID string, since time.Time,
 	opts TrailOptions, step func(call, region string, err error) error) *finding.CloudTrail {
-	r := &trailReader{cfg: cfg, keyID: keyID, now: opts.Now, sleep: opts.Sleep, timeout: opts.Timeout}
+	r := &trailReader{cfg: cfg, keyID: keyID, now: opts.Now, sleep: opts.Sleep, timeout: opts.Timeout, pacers: opts.Pacers}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -208,6 +236,7 @@ type trailReader struct {
 	now      func() time.Time
 	sleep    func(context.Context, time.Duration) error
 	timeout  time.Duration
+	pacers   *Pacers
 	step     func(call, region string, err error) error
 	// secrets are those of the credentials the calls carry: no answer
 	// that echoes one is written out.
@@ -284,7 +313,7 @@ func (r *trailReader) region(ctx context.Context, region string) *regionTally {
 			o.HTTPClient = plainBodies{o.HTTPClient}
 		}
 	})
-	p := &pacer{now: r.now, sleep: r.sleep, interval: trailPace}
+	p := r.pacers.get(region, r.now, r.sleep)
 	in := &cloudtrail.LookupEventsInput{
 		LookupAttributes: []types.LookupAttribute{{AttributeKey: types.LookupAttributeKeyAccessKeyId, AttributeValue: awssdk.String(r.keyID)}},
 		StartTime:        awssdk.Time(r.from),
@@ -523,16 +552,21 @@ func sanitizeText(s string, max int) string {
 	return b.String()
 }
 
-// pacer spaces calls by interval at least.
+// pacer spaces calls by interval at least. It is safe for concurrent
+// use: callers wait in turn.
 type pacer struct {
 	now      func() time.Time
 	sleep    func(context.Context, time.Duration) error
 	interval time.Duration
-	last     time.Time
+
+	mu   sync.Mutex
+	last time.Time
 }
 
 // wait returns when a call may be made.
 func (p *pacer) wait(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if !p.last.IsZero() {
 		if d := p.interval - p.now().Sub(p.last); d > 0 {
 			if err := p.sleep(ctx, d); err != nil {

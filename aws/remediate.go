@@ -132,6 +132,8 @@ type Remediator struct {
 	// quarantine holds the newest quarantine policy found in each
 	// partition and account.
 	quarantine map[string]string
+	// pacers space the CloudTrail lookups of each account.
+	pacers map[string]*Pacers
 	// decidedLive holds the key ids decided on a live result.
 	decidedLive map[string]bool
 	// secrets are those of the credentials remediation acts with: an
@@ -189,7 +191,7 @@ func NewRemediator(cfg awssdk.Config, opts RemediateOptions) (*Remediator, error
 	}
 	return &Remediator{cfg: cfg, opts: opts, own: own, clients: map[string]*iamClient{}, done: map[string]finding.Remediation{},
 		incidents: map[string]Incident{}, before: map[string]*usageRead{}, infoAccounts: map[string]string{},
-		quarantine: map[string]string{}, decidedLive: map[string]bool{}}, nil
+		quarantine: map[string]string{}, pacers: map[string]*Pacers{}, decidedLive: map[string]bool{}}, nil
 }
 
 // Remediate decides about, and with Deactivate acts on, the key keyID

@@ -274,6 +274,10 @@ func (r *Remediator) trail(ctx context.Context, c *iamClient, keyID string, rem 
 	cfg := r.cfg.Copy()
 	cfg.Region = c.region
 	opts := r.opts.Trail
+	if r.pacers[c.region+"/"+rem.Account] == nil {
+		r.pacers[c.region+"/"+rem.Account] = &Pacers{}
+	}
+	opts.Pacers = r.pacers[c.region+"/"+rem.Account]
 	if opts.Now == nil {
 		opts.Now = r.opts.Now
 	}
