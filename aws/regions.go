@@ -41,17 +41,10 @@ func IsRegion(s string) bool { return regionRe.MatchString(s) }
 // ParseRegions reads comma-separated lists of region names (repeated
 // flags, each possibly a list), sorted and without duplicates.
 func ParseRegions(list []string) ([]string, error) {
-	var out []string
-	for _, item := range list {
-		for _, r := range strings.Split(item, ",") {
-			r = strings.TrimSpace(r)
-			if r == "" {
-				continue
-			}
-			if !IsRegion(r) {
-				return nil, fmt.Errorf("invalid AWS region %q (want a name like eu-west-1)", r)
-			}
-			out = append(out, r)
+	out := splitList(list)
+	for _, r := range out {
+		if !IsRegion(r) {
+			return nil, fmt.Errorf("invalid AWS region %q (want a name like eu-west-1)", r)
 		}
 	}
 	slices.Sort(out)

@@ -65,16 +65,12 @@ const (
 // order they are to be taken.
 func ParseContain(list []string) ([]string, error) {
 	var out []string
-	for _, item := range list {
-		for _, c := range strings.Split(item, ",") {
-			c = strings.TrimSpace(c)
-			switch {
-			case c == "":
-			case c != ContainQuarantine && c != ContainDeactivate:
-				return nil, fmt.Errorf("unknown containment %q (want quarantine, deactivate, or quarantine,deactivate)", c)
-			case !slices.Contains(out, c):
-				out = append(out, c)
-			}
+	for _, c := range splitList(list) {
+		switch {
+		case c != ContainQuarantine && c != ContainDeactivate:
+			return nil, fmt.Errorf("unknown containment %q (want quarantine, deactivate, or quarantine,deactivate)", c)
+		case !slices.Contains(out, c):
+			out = append(out, c)
 		}
 	}
 	return out, nil
@@ -88,17 +84,10 @@ var (
 
 // ParseAccounts reads a comma-separated list of 12-digit account ids.
 func ParseAccounts(list []string) ([]string, error) {
-	var out []string
-	for _, item := range list {
-		for _, a := range strings.Split(item, ",") {
-			a = strings.TrimSpace(a)
-			if a == "" {
-				continue
-			}
-			if !accountRe.MatchString(a) {
-				return nil, fmt.Errorf("invalid AWS account id %q (want 12 digits)", a)
-			}
-			out = append(out, a)
+	out := splitList(list)
+	for _, a := range out {
+		if !accountRe.MatchString(a) {
+			return nil, fmt.Errorf("invalid AWS account id %q (want 12 digits)", a)
 		}
 	}
 	return out, nil

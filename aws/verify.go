@@ -95,21 +95,29 @@ var Partitions = []string{"aws", "aws-cn", "aws-us-gov"}
 // ParsePartitions reads a comma-separated list of partitions.
 func ParsePartitions(list []string) ([]string, error) {
 	var out []string
-	for _, item := range list {
-		for _, p := range strings.Split(item, ",") {
-			p = strings.TrimSpace(p)
-			if p == "" {
-				continue
-			}
-			if _, ok := partitionRegions[p]; !ok {
-				return nil, fmt.Errorf("unknown AWS partition %q (want aws, aws-cn or aws-us-gov)", p)
-			}
-			if !slices.Contains(out, p) {
-				out = append(out, p)
-			}
+	for _, p := range splitList(list) {
+		if _, ok := partitionRegions[p]; !ok {
+			return nil, fmt.Errorf("unknown AWS partition %q (want aws, aws-cn or aws-us-gov)", p)
+		}
+		if !slices.Contains(out, p) {
+			out = append(out, p)
 		}
 	}
 	return out, nil
+}
+
+// splitList returns the items of comma-separated lists (a flag given
+// several times), trimmed, empty ones left out.
+func splitList(list []string) []string {
+	var out []string
+	for _, item := range list {
+		for _, s := range strings.Split(item, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }
 
 // partitionOf returns the partition of region.

@@ -1,6 +1,8 @@
 package github
 
 import (
+	webhook "github.com/keysweep/keysweep/notify"
+
 	"context"
 	"errors"
 	"fmt"
@@ -139,30 +141,15 @@ func (c *Client) retry(ctx context.Context, fn func() error) error {
 		if c.Log != nil {
 			fmt.Fprintf(c.Log, "keysweep: GitHub %s: waiting %s\n", what, wait.Round(time.Second))
 		}
-		if err := c.Sleep.sleep(ctx, wait); err != nil {
+		if err := c.Sleep.Wait(ctx, wait); err != nil {
 			return err
 		}
 	}
 }
 
-// Sleeper waits d, or until ctx is done. Tests give one that records the
-// wait and returns at once.
-type Sleeper func(ctx context.Context, d time.Duration) error
-
-// sleep waits with s, or in real time when s is nil.
-func (s Sleeper) sleep(ctx context.Context, d time.Duration) error {
-	if s != nil {
-		return s(ctx, d)
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+// Sleeper waits d, or until ctx is done; nil waits in real time. Tests
+// give one that records the wait and returns at once.
+type Sleeper = webhook.Sleeper
 
 // Filter says which repositories a sweep covers.
 type Filter struct {

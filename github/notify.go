@@ -88,6 +88,6 @@ func findingLine(r Repo, f finding.Finding) string {
 // Post sends text, retrying failures that may pass (package notify's
 // Slack.Post: https, or http to a loopback host only).
 func (n *Notifier) Post(ctx context.Context, text string) error {
-	s := &webhook.Slack{URL: n.URL, Client: n.Client, Attempts: n.Attempts, Backoff: n.Backoff, Sleep: webhook.Sleeper(n.Sleep)}
+	s := &webhook.Slack{URL: n.URL, Client: n.Client, Attempts: n.Attempts, Backoff: n.Backoff, Sleep: n.Sleep}
 	return s.Post(ctx, text)
 }

@@ -6,6 +6,8 @@
 package notify
 
 import (
+	textescape "github.com/keysweep/keysweep/internal/escape"
+
 	"context"
 	"fmt"
 	"net/url"
@@ -278,38 +280,10 @@ func safeURL(rawURL string) bool {
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil
 }
 
-// escape makes text from outside safe to show as a line of a message: a
-// newline would forge a line, an ANSI escape would drive a terminal, a
-// bidi override would show text in another order than it is. ASCII
-// control characters and DEL are written as \n, \t, \r or \x1b, C1
-// control characters and the bidi embeddings, overrides and isolates as
-// \u009b, bytes that are not UTF-8 as \xff. Other text is kept; a
-// backslash is not escaped (the output is for people, not parsers). It is
-// report.Escape's rule, which this package cannot import.
-func escape(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r >= 0x80 && r <= 0x9f, r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
-}
+// escape makes text from outside safe to show as a line of a message
+// (escape.Text): a newline would forge a line, an ANSI escape would drive
+// a terminal, a bidi override would show text in another order than it is.
+func escape(s string) string { return textescape.Text(s) }
 
 // scrub replaces what has the shape of an AWS secret access key (40
 // base64 characters, with upper and lower case letters and a digit, on
@@ -365,8 +339,8 @@ func secretShaped(run string) bool {
 // wait and returns at once.
 type Sleeper func(ctx context.Context, d time.Duration) error
 
-// sleep waits with s, or in real time when s is nil.
-func (s Sleeper) sleep(ctx context.Context, d time.Duration) error {
+// Wait waits with s, or in real time when s is nil.
+func (s Sleeper) Wait(ctx context.Context, d time.Duration) error {
 	if s != nil {
 		return s(ctx, d)
 	}

@@ -155,7 +155,7 @@ func (s *Slack) Post(ctx context.Context, text string) error {
 	var last error
 	for i := 0; i < attempts; i++ {
 		if i > 0 {
-			if err := s.Sleep.sleep(ctx, min(wait, maxRetryAfter)); err != nil {
+			if err := s.Sleep.Wait(ctx, min(wait, maxRetryAfter)); err != nil {
 				return err
 			}
 			wait = min(2*wait, maxRetryAfter)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/keysweep/keysweep/finding"
+	"github.com/keysweep/keysweep/internal/escape"
 
 	"strings"
 	"unicode/utf8"
@@ -11,79 +12,8 @@ import (
 
 // Escape makes text that comes from scanned content (a path, an author,
 // a commit message, a rule description, a ref name) safe to print on a
-// terminal or in a line of a message. A file named "\x1b[2J" would clear
-// the reader's screen, one with a newline would forge a line, a bidi
-// override would show text in another order than it is.
-//
-// Escaped are ASCII control characters, newline and tab included, and DEL
-// (as \n, \t, \r or \x1b), C1 control characters and the bidi embeddings,
-// overrides and isolates U+202A-U+202E and U+2066-U+2069 (as \u009b), and
-// bytes that are not UTF-8 (as \xff). Any other text, whatever its script,
-// is returned as it is. A backslash is not escaped: the output is for
-// people to read, not to be parsed back.
-func Escape(s string) string {
-	i := unsafeIndex(s)
-	if i < 0 {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 16)
-	b.WriteString(s[:i])
-	for i < len(s) {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			writeHex(&b, `\x`, rune(s[i]), 2)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r < 0x20 || r == 0x7f:
-			writeHex(&b, `\x`, r, 2)
-		case unsafeRune(r):
-			writeHex(&b, `\u`, r, 4)
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
-}
-
-// unsafeIndex returns the index of the first byte Escape escapes, or -1.
-func unsafeIndex(s string) int {
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c < 0x20 || c == 0x7f {
-				return i
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 || unsafeRune(r) {
-			return i
-		}
-		i += size
-	}
-	return -1
-}
-
-// unsafeRune reports whether r is a control character or changes the
-// direction of the text that follows.
-func unsafeRune(r rune) bool {
-	return r < 0x20 || r >= 0x7f && r <= 0x9f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069
-}
-
-func writeHex(b *strings.Builder, prefix string, r rune, digits int) {
-	const hexDigits = "0123456789abcdef"
-	b.WriteString(prefix)
-	for shift := 4 * (digits - 1); shift >= 0; shift -= 4 {
-		b.WriteByte(hexDigits[r>>shift&0xf])
-	}
-}
+// terminal or in a line of a message: see escape.Text.
+func Escape(s string) string { return escape.Text(s) }
 
 // escapeJSON writes as \u escapes the characters that encoding/json
 // leaves as they are but a terminal acts upon: DEL, C1 controls and bidi
@@ -98,10 +28,8 @@ func escapeJSON(doc []byte) []byte {
 			continue
 		}
 		r, size := utf8.DecodeRune(doc[i:])
-		if unsafeRune(r) {
-			var b strings.Builder
-			writeHex(&b, `\u`, r, 4)
-			out = append(append(out, doc[last:i]...), b.String()...)
+		if escape.Unsafe(r) {
+			out = append(append(out, doc[last:i]...), fmt.Sprintf(`\u%04x`, r)...)
 			last = i + size
 		}
 		i += size
@@ -222,7 +150,7 @@ func QuotePath(p string) string {
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(p[i:])
-		if r == utf8.RuneError && size == 1 || unsafeRune(r) {
+		if r == utf8.RuneError && size == 1 || escape.Unsafe(r) {
 			for _, x := range []byte(p[i : i+size]) {
 				fmt.Fprintf(&b, "\\%03o", x)
 			}
@@ -237,7 +165,7 @@ func QuotePath(p string) string {
 
 // needsQuote reports whether QuotePath quotes p.
 func needsQuote(p string) bool {
-	return unsafeIndex(p) >= 0 || strings.ContainsAny(p, `"\`)
+	return escape.Text(p) != p || strings.ContainsAny(p, `"\`)
 }
 
 // location is where a finding is, for people: a path quoted like git
