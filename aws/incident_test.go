@@ -427,3 +427,38 @@ func TestIncidentGovCloudKey(t *testing.T) {
 		t.Error("not deactivated through GovCloud's IAM")
 	}
 }
+
+// TestIncidentRootKey: a root user's key can do everything and IAM can
+// contain it neither way, so it gets no grace: its owner is told at once
+// what to do, and it is reported admin without a simulation.
+func TestIncidentRootKey(t *testing.T) {
+	t.Parallel()
+	e := newEstate(t)
+	state, err := OpenStateFile(filepath.Join(t.TempDir(), "state.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := &recorder{}
+	sess := openSession(t, e, Options{OwnAccounts: []string{ownAccount}, Deactivate: true, Grace: 72 * time.Hour, State: state, Webhook: hook,
+		Contain: []string{ContainQuarantine, ContainDeactivate}})
+	fs := exposed(t, e.root, false)
+	sess.Process(context.Background(), fs)
+	f := fs[0]
+	if f.Remediation.Action != finding.ActionManual || !strings.Contains(f.Remediation.Note, "root user") {
+		t.Errorf("remediation %+v", f.Remediation)
+	}
+	if br := f.BlastRadius; br == nil || !br.Admin || !br.Approximate || br.User != "root" {
+		t.Errorf("blast radius %+v", br)
+	}
+	if told := hook.told(); len(told) != 1 || told[0].Action != finding.ActionManual || !told[0].Due.IsZero() {
+		t.Errorf("notices %+v", told)
+	}
+	for _, action := range []string{"SimulatePrincipalPolicy", "AttachUserPolicy", "UpdateAccessKey"} {
+		if n := e.s.Count(action); n != 0 {
+			t.Errorf("%s called %d times for a root key", action, n)
+		}
+	}
+	if ks, _ := state.Get(e.root.KeyID); !ks.Warned.IsZero() {
+		t.Error("a grace period was started for a root key")
+	}
+}

@@ -179,3 +179,49 @@ func TestIncidentFlagErrors(t *testing.T) {
 		t.Errorf("bad flags made %d AWS calls", n)
 	}
 }
+
+// TestRemediateQuarantinesFromReport: `keysweep remediate` takes the
+// incident flags too. A reviewed, unredacted report's key is proven live
+// again, then quarantined with AWS's newest quarantine policy and
+// deactivated; the report's claims (here, public) never skip the proof.
+func TestRemediateQuarantinesFromReport(t *testing.T) {
+	e := newEstate(t)
+	awsEnv(t, e.s.URL, e.admin)
+	e.s.SetQuarantinePolicies(1, 2, 3, 4)
+	reportFile := filepath.Join(t.TempDir(), "report.json")
+	if code, _, errOut := runCLI(t, "git", e.repo.Dir, "--format", "json", "--no-redact", "--report", reportFile); code != exitFindings {
+		t.Fatalf("scan: exit %d; stderr:\n%s", code, errOut)
+	}
+	code, out, errOut := runCLI(t, "remediate", reportFile, "--own-accounts", ownAccount, "--role-name", roleName,
+		"--contain", "quarantine,deactivate", "--format", "json")
+	if code != exitFindings { // root and session keys are left to a person
+		t.Fatalf("remediate: exit %d; stderr:\n%s", code, errOut)
+	}
+	var fs []finding.Finding
+	if err := json.Unmarshal([]byte(out), &fs); err != nil {
+		t.Fatal(err)
+	}
+	own := e.leaks["own"]
+	for _, f := range fs {
+		if f.KeyID != own.KeyID || f.RuleID != "aws-access-key" {
+			continue
+		}
+		r := f.Remediation
+		if r == nil || r.Action != finding.ActionDeactivated || strings.Join(r.Steps, ",") != "quarantined,deactivated" ||
+			r.Policy != "arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV4" {
+			t.Errorf("%s: remediation %+v", f.Path, r)
+		}
+		if f.BlastRadius == nil || f.Usage == nil {
+			t.Errorf("%s: no incident response: %+v %+v", f.Path, f.BlastRadius, f.Usage)
+		}
+	}
+	if got := e.s.AttachedUserPolicies(ownAccount, "ci/deploy-bot"); len(got) != 1 || !strings.HasSuffix(got[0], "QuarantineV4") {
+		t.Errorf("attached: %v", got)
+	}
+	if e.s.Status(own.KeyID) != "Inactive" {
+		t.Error("the key is still active")
+	}
+	if !strings.Contains(errOut, "quarantined: 1") {
+		t.Errorf("the summary does not count the quarantine:\n%s", errOut)
+	}
+}
