@@ -135,6 +135,9 @@ func (o *remediationOptions) incident(opts *aws.Options, s *streams) error {
 	if o.grace < 0 {
 		return fmt.Errorf("--grace must not be negative, got %s", o.grace)
 	}
+	if !o.cloudTrail && (len(o.trailRegions) > 0 || len(o.expectedRegions) > 0) {
+		return errors.New("--cloudtrail-regions and --expected-regions need --cloudtrail")
+	}
 	var regions []string // all enabled
 	if len(o.trailRegions) != 1 || o.trailRegions[0] != "all" {
 		if regions, err = aws.ParseRegions(o.trailRegions); err != nil {

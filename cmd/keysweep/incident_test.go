@@ -161,6 +161,7 @@ func TestIncidentFlagErrors(t *testing.T) {
 		{"plain-http webhook", append(own, "--notify-webhook", "http://hooks.example.com/x"), "--notify-webhook"},
 		{"bad smtp url", append(own, "--smtp-url", "ftp://relay"), "--smtp-url"},
 		{"bad notify email", append(own, "--notify-email", "Boss <boss@example.com>"), "--notify-email"},
+		{"regions without cloudtrail", append(own, "--expected-regions", "eu-west-1"), "need --cloudtrail"},
 		{"grace without own accounts", []string{"git", e.repo.Dir, "--verify", "--grace", "72h"}, "--grace needs --own-accounts"},
 	}
 	for _, tt := range tests {
