@@ -313,6 +313,13 @@ func describeTrail(ct *finding.CloudTrail) string {
 		if len(ct.SourceIPs) > 0 {
 			s += "; from " + strings.Join(ct.SourceIPs, ", ")
 		}
+		if len(ct.UserAgents) > 0 {
+			agents := ct.UserAgents[:min(3, len(ct.UserAgents))]
+			s += "; user agents " + strings.Join(agents, ", ")
+			if n := len(ct.UserAgents) - len(agents); n > 0 {
+				s += fmt.Sprintf(" and %d more", n)
+			}
+		}
 	}
 	if ct.Unexpected > 0 {
 		s += fmt.Sprintf("; %d UNEXPECTED (%s)", ct.Unexpected, strings.Join(ct.UnexpectedRegions, ", "))
