@@ -42,7 +42,8 @@ func baseRules() []Rule {
 			Keywords:    []string{"PRIVATE KEY"},
 			Regex:       regexp.MustCompile(`(?s)-----BEGIN(?: [A-Z0-9]+)* PRIVATE KEY(?: BLOCK)?-----.*?-----END(?: [A-Z0-9]+)* PRIVATE KEY(?: BLOCK)?-----`),
 			Before:      40, After: 16500, Multiline: true,
-			Valid: validPrivateKey,
+			Valid:   validPrivateKey,
+			Context: serviceAccountContext,
 		},
 		{
 			ID:          "github-token",
@@ -151,3 +152,29 @@ func validPrivateKey(c Candidate) bool {
 	}
 	return n >= 64
 }
+
+// serviceAccountContext reads, around a private key in a Google service
+// account's JSON key file (at most 4 KiB either side), the account's
+// email and the key's id, which verification needs.
+func serviceAccountContext(c Candidate) map[string]string {
+	lo, hi := max(0, c.Start-4096), min(len(c.Data), c.End+4096)
+	around := c.Data[lo:hi]
+	if !serviceAccountTypeRe.Match(around) {
+		return nil
+	}
+	email := serviceAccountEmailRe.FindSubmatch(around)
+	if email == nil {
+		return nil
+	}
+	out := map[string]string{"client_email": string(email[1])}
+	if id := serviceAccountKeyIDRe.FindSubmatch(around); id != nil {
+		out["private_key_id"] = string(id[1])
+	}
+	return out
+}
+
+var (
+	serviceAccountTypeRe  = regexp.MustCompile(`"type"\s*:\s*"service_account"`)
+	serviceAccountEmailRe = regexp.MustCompile(`"client_email"\s*:\s*"([a-z][a-z0-9-]{4,61}[a-z0-9]@[a-z][a-z0-9-]{4,61}[a-z0-9]\.iam\.gserviceaccount\.com)"`)
+	serviceAccountKeyIDRe = regexp.MustCompile(`"private_key_id"\s*:\s*"([a-f0-9]{40})"`)
+)

@@ -36,6 +36,9 @@ type Match struct {
 	// encoded text, or, when the outer decoding is of escapes, what was
 	// found as the data writes it, escapes and all.
 	Decoded string
+	// Context is what the rule read beside the secret that a verifier
+	// needs (an Azure storage account's name); not secret.
+	Context map[string]string
 }
 
 // Rule describes one kind of secret.
@@ -57,6 +60,9 @@ type Rule struct {
 	Assignment bool
 	// Valid drops candidates that match the pattern but are not secrets.
 	Valid func(c Candidate) bool
+	// Context, if set, reads what a verifier needs beside the secret
+	// from a bounded stretch of c.Data around it.
+	Context func(c Candidate) map[string]string
 	// Needs, when set, must occur in a window for the regex to run there:
 	// a cheap test that spares the regex most windows.
 	Needs string
@@ -274,7 +280,11 @@ func (e *Engine) scanPlain(path string, data []byte, st *scanState) ([]Match, []
 		}
 		// An allowlisted key id still pairs (and is not reported), so
 		// that its secret is not reported in its place.
-		matches = append(matches, Match{RuleID: r.ID, Description: r.Description, Secret: c.Secret, Start: c.Start, End: c.End})
+		m := Match{RuleID: r.ID, Description: r.Description, Secret: c.Secret, Start: c.Start, End: c.End}
+		if r.Context != nil {
+			m.Context = r.Context(c)
+		}
+		matches = append(matches, m)
 		info = append(info, found{rule: ri, allowlisted: allowlisted})
 	}
 	// Where each prefixed rule's last match ends, and the run of body

@@ -1,6 +1,7 @@
 package detectors
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"net"
@@ -273,6 +274,7 @@ func structuredRules() []Rule {
 			Keywords: []string{"AccountKey="},
 			Regex:    regexp.MustCompile(`AccountKey=(?P<secret>[A-Za-z0-9+/]{86}==)`),
 			Before:   0, After: 100, MinEntropy: 4.5, Valid: notPlaceholder,
+			Context:  azureContext,
 			prefixed: true,
 		},
 		{
@@ -516,3 +518,36 @@ func validJWTSecret(c Candidate) bool {
 	}
 	return validGeneric(c)
 }
+
+// azureContext reads, from the connection string around an Azure storage
+// key (on its line, at most 512 bytes either side), the account's name and
+// endpoint suffix, which verification needs.
+func azureContext(c Candidate) map[string]string {
+	lo, hi := max(0, c.Start-512), min(len(c.Data), c.End+512)
+	if i := bytes.LastIndexByte(c.Data[lo:c.Start], '\n'); i >= 0 {
+		lo += i + 1
+	}
+	if i := bytes.IndexByte(c.Data[c.End:hi], '\n'); i >= 0 {
+		hi = c.End + i
+	}
+	out := map[string]string{}
+	for _, part := range strings.FieldsFunc(string(c.Data[lo:hi]), func(r rune) bool { return r == ';' || r == '"' || r == '\'' || r == ' ' }) {
+		k, v, ok := strings.Cut(part, "=")
+		switch {
+		case !ok:
+		case k == "AccountName" && azureAccountRe.MatchString(v):
+			out["account"] = v
+		case k == "EndpointSuffix" && azureSuffixRe.MatchString(v):
+			out["endpoint_suffix"] = v
+		}
+	}
+	if out["account"] == "" {
+		return nil
+	}
+	return out
+}
+
+var (
+	azureAccountRe = regexp.MustCompile(`^[a-z0-9]{3,24}$`)
+	azureSuffixRe  = regexp.MustCompile(`^core\.(?:windows\.net|chinacloudapi\.cn|usgovcloudapi\.net)$`)
+)

@@ -45,6 +45,10 @@ type Finding struct {
 	// location: "base64", "hex", "percent", "json-escape", "xml-entity",
 	// "json" (a value of a structured file), chained with "+".
 	Decoded string `json:"decoded,omitempty"`
+	// Context is what the rule read beside the secret that verification
+	// needs, not secret itself: "account" (an Azure storage account's
+	// name), "endpoint_suffix".
+	Context map[string]string `json:"context,omitempty"`
 	// Source says what the secret was found in: SourceBlob (a file's
 	// content in git), SourceFile (a file on disk), SourceCommitMessage or
 	// SourceTagMessage (Path is then empty, Commit is the commit or tag,
@@ -293,6 +297,12 @@ type Verification struct {
 	// Partition is the AWS partition that answered (aws, aws-cn,
 	// aws-us-gov), when one did.
 	Partition string `json:"partition,omitempty"`
+	// Provider names the service asked about a secret other than an AWS
+	// key (github, slack, ...); Identity is what it said of the owner
+	// ("login octocat"), Scopes what the secret may do.
+	Provider string   `json:"provider,omitempty"`
+	Identity string   `json:"identity,omitempty"`
+	Scopes   []string `json:"scopes,omitempty"`
 }
 
 // Rank orders verification results by what they prove: a live key, then

@@ -51,6 +51,7 @@ func findingsIn(ms []detectors.Match, data []byte, path string, keepMarked bool)
 			KeyID:        m.KeyID,
 			SessionToken: m.SessionToken,
 			Decoded:      m.Decoded,
+			Context:      m.Context,
 			Marked:       marked,
 		}
 		if f.KeyID != "" {
