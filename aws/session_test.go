@@ -172,7 +172,7 @@ func checkVerified(t *testing.T, fs []finding.Finding) {
 		if v.UserID == "" {
 			t.Errorf("finding %d: verified without a user id", i)
 		}
-		if prev := first[f.KeyID]; prev != nil && *prev != *v {
+		if prev := first[f.KeyID]; prev != nil && !cmp.Equal(*prev, *v) {
 			t.Errorf("finding %d: verification %+v, another finding of the key has %+v", i, *v, *prev)
 		} else if prev == nil {
 			first[f.KeyID] = v

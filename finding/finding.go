@@ -303,6 +303,9 @@ type Verification struct {
 	Provider string   `json:"provider,omitempty"`
 	Identity string   `json:"identity,omitempty"`
 	Scopes   []string `json:"scopes,omitempty"`
+	// Checked is when the sweep last verified the secret (RFC 3339): a
+	// nightly sweep verifies again what is older than --reverify-after.
+	Checked string `json:"checked,omitempty"`
 }
 
 // Rank orders verification results by what they prove: a live key, then
