@@ -171,3 +171,39 @@ func TestMaybeJSON(t *testing.T) {
 		t.Error(`"yes" read as an answer`)
 	}
 }
+
+func TestResults(t *testing.T) {
+	t.Parallel()
+	fs := []Finding{
+		{RuleID: "a"},
+		{RuleID: "b", Verification: &Verification{Status: StatusVerified}},
+		{RuleID: "c", Verification: &Verification{Status: StatusInvalid}},
+		{RuleID: "d", Verification: &Verification{Status: StatusUnknown}},
+		{RuleID: "e", Verification: &Verification{Status: StatusCanary}},
+	}
+	tests := []struct {
+		list string
+		want string
+	}{
+		{"", "abcde"},
+		{"verified", "b"},
+		{"verified,unknown", "bd"},
+		{" invalid , unverified ", "ace"},
+	}
+	for _, tt := range tests {
+		keep, err := ParseResults(tt.list)
+		if err != nil {
+			t.Fatalf("%q: %v", tt.list, err)
+		}
+		got := ""
+		for _, f := range KeepResults(fs, keep) {
+			got += f.RuleID
+		}
+		if got != tt.want {
+			t.Errorf("%q: kept %q, want %q", tt.list, got, tt.want)
+		}
+	}
+	if _, err := ParseResults("live"); err == nil || !strings.Contains(err.Error(), `unknown result "live"`) {
+		t.Errorf("live: %v", err)
+	}
+}

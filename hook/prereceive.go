@@ -173,11 +173,20 @@ type PreReceive struct {
 	// auditing each; RefuseUnscanned refuses a push holding content the
 	// check could not look at.
 	TrustInline, RefuseUnscanned bool
+	// Verify, if set, verifies the secrets the refusal lists, within
+	// Timeout: a verification the budget cuts short is unknown, never a
+	// reason to let the push through.
+	Verify Verifier
 	// Getenv reads the hook's environment (push options, pusher).
 	Getenv func(string) string
 	// Log receives the refusal and the summary: git relays it to the
 	// pusher.
 	Log io.Writer
+}
+
+// Verifier verifies findings in place.
+type Verifier interface {
+	Process(ctx context.Context, fs []finding.Finding)
 }
 
 // pushCheck is one run of the pre-receive hook.
@@ -250,6 +259,9 @@ func (h *PreReceive) Run(ctx context.Context, in io.Reader) error {
 		shown := findings
 		if h.MaxShown > 0 && len(shown) > h.MaxShown {
 			shown = shown[:h.MaxShown]
+		}
+		if h.Verify != nil {
+			h.Verify.Process(scanCtx, shown)
 		}
 		werr := report.WriteRefusal(h.Log, report.Prepare(shown, report.Options{Fingerprints: p.fp}), report.Refusal{
 			Title:    "keysweep: push refused",

@@ -84,13 +84,25 @@ type Options struct {
 	// source's own files, unless the user named others).
 	Setup *config.Setup
 	Scan  scanner.Options
-	// AWS, if set, verifies and remediates the AWS keys found.
-	AWS *aws.Session
+	// AWS, if set, verifies and remediates the AWS keys found; Verify,
+	// if set, verifies the other secrets.
+	AWS    *aws.Session
+	Verify Verifier
+	// Results, if set, are the verification results reported
+	// (--results); the exit code follows what is reported.
+	Results map[string]bool
 	// Report writes the findings; Log receives the summaries.
 	Report Reporter
 	Log    io.Writer
 	// Progress, if set, shows how far the scan is.
 	Progress Progress
+}
+
+// Verifier verifies findings in place and counts what it found, by
+// status.
+type Verifier interface {
+	Process(ctx context.Context, fs []finding.Finding)
+	Summary() map[string]int
 }
 
 // Reporter writes a scan's findings.
@@ -135,6 +147,11 @@ func Run(ctx context.Context, opts Options) error {
 		defer report.WriteAWSSummary(opts.Log, sum)
 		awsErr = sum.Err()
 	}
+	if opts.Verify != nil {
+		opts.Verify.Process(ctx, res.Findings)
+		defer report.WriteVerifySummary(opts.Log, opts.Verify.Summary())
+	}
+	res.Findings = finding.KeepResults(res.Findings, opts.Results)
 	if err := opts.Report.Report(res.Findings); err != nil {
 		return err
 	}

@@ -53,9 +53,10 @@ func escapeFinding(f finding.Finding) finding.Finding {
 	}
 	if v := f.Verification; v != nil {
 		e := *v
-		for _, s := range []*string{&e.Status, &e.Account, &e.ARN, &e.UserID, &e.Error} {
+		for _, s := range []*string{&e.Status, &e.Account, &e.ARN, &e.UserID, &e.Error, &e.Provider, &e.Identity} {
 			*s = Escape(*s)
 		}
+		e.Scopes = escapeAll(e.Scopes)
 		f.Verification = &e
 	}
 	if r := f.Remediation; r != nil {

@@ -73,6 +73,9 @@ func WriteRefusal(w io.Writer, fs []finding.Finding, r Refusal) error {
 			fmt.Fprintf(&b, " (key id %s)", f.KeyID)
 		}
 		b.WriteString("\n")
+		if v := f.Verification; v != nil {
+			fmt.Fprintf(&b, "    verified     %s\n", describeVerification(v))
+		}
 		fmt.Fprintf(&b, "    fingerprint  %s\n", f.Fingerprint)
 		if !seen[f.Fingerprint] {
 			seen[f.Fingerprint] = true

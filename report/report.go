@@ -194,11 +194,23 @@ func describeExposure(e *finding.Exposure) string {
 }
 
 func describeVerification(v *finding.Verification) string {
-	switch v.Status {
-	case finding.StatusVerified:
+	switch {
+	case v.Status == finding.StatusVerified && v.Provider != "":
+		s := "LIVE (" + v.Provider
+		if v.Identity != "" {
+			s += ": " + v.Identity
+		}
+		s += ")"
+		if len(v.Scopes) > 0 {
+			s += ", scopes " + strings.Join(v.Scopes, ", ")
+		}
+		return s
+	case v.Status == finding.StatusVerified:
 		return fmt.Sprintf("LIVE, account %s, %s", v.Account, v.ARN)
-	case finding.StatusCanary:
+	case v.Status == finding.StatusCanary:
 		return "canary, not sent to AWS"
+	case v.Provider != "":
+		return v.Status + " (" + v.Provider + "): " + v.Error
 	default:
 		return v.Status + ": " + v.Error
 	}

@@ -188,6 +188,21 @@ func WriteAWSSummary(w io.Writer, s aws.Summary) {
 	}
 }
 
+// WriteVerifySummary counts the distinct secrets other than AWS keys
+// verified, by status.
+func WriteVerifySummary(w io.Writer, counts map[string]int) {
+	var parts []string
+	for _, k := range []string{finding.StatusVerified, finding.StatusInvalid, finding.StatusUnknown} {
+		if n := counts[k]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, k))
+		}
+	}
+	if len(parts) == 0 {
+		parts = []string{"none with a verifier"}
+	}
+	fmt.Fprintf(w, "keysweep: other secrets: %s\n", strings.Join(parts, ", "))
+}
+
 // plural returns word for n == 1, else word with an s.
 func plural(n int, word string) string {
 	if n == 1 {

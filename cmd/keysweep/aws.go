@@ -7,19 +7,30 @@ import (
 	"fmt"
 	"net/mail"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/keysweep/keysweep/aws"
 	"github.com/keysweep/keysweep/notify"
+	"github.com/keysweep/keysweep/verify"
 )
 
-// awsOptions are the flags that verify found AWS keys and act on them.
+// verifyOptions are the flags that verify found secrets: AWS keys and
+// the other providers'.
+type verifyOptions struct {
+	// verify is "" (off), "all", or a comma-separated list of providers.
+	verify          string
+	verifyWorkers   int
+	verifyTimeout   time.Duration
+	verifyEndpoints []string
+}
+
+// awsOptions are the flags that verify found secrets and act on AWS keys.
 type awsOptions struct {
-	verify        bool
-	verifyWorkers int
-	verifyTimeout time.Duration
+	verifyOptions
 	remediationOptions
 }
 
@@ -46,11 +57,17 @@ type remediationOptions struct {
 }
 
 func (o *awsOptions) bind(f *pflag.FlagSet) {
-	f.BoolVar(&o.verify, "verify", false, "check each AWS key pair found with sts:GetCallerIdentity, signed with that pair (canary keys are never sent)")
-	f.IntVar(&o.verifyWorkers, "verify-workers", 8, "AWS verification calls in flight at once")
-	f.DurationVar(&o.verifyTimeout, "verify-timeout", 10*time.Second, "time limit of one verification call, retries included")
+	o.verifyOptions.bind(f)
 	o.remediationOptions.bind(f)
 	f.BoolVar(&o.deactivate, "deactivate", false, "set live keys of --own-accounts Inactive with iam:UpdateAccessKey (keys are never deleted)")
+}
+
+func (o *verifyOptions) bind(f *pflag.FlagSet) {
+	f.StringVar(&o.verify, "verify", "", "check whether each secret found is live, asking its provider with one read-only call (AWS: sts:GetCallerIdentity); --verify=`LIST` limits it to providers (aws,github,...; see keysweep rules). Canary keys are never sent")
+	f.Lookup("verify").NoOptDefVal = "all"
+	f.IntVar(&o.verifyWorkers, "verify-workers", 8, "verification calls in flight at once")
+	f.DurationVar(&o.verifyTimeout, "verify-timeout", 10*time.Second, "time limit of one verification call, retries included")
+	f.StringArrayVar(&o.verifyEndpoints, "verify-endpoint", nil, "ask `PROVIDER=URL` instead of the provider's public API (GitHub Enterprise, GitLab self-managed; repeatable; also KEYSWEEP_VERIFY_ENDPOINTS=\"github=URL,slack=URL\"); plain http only to loopback")
 }
 
 func (o *remediationOptions) bind(f *pflag.FlagSet) {
@@ -89,7 +106,7 @@ func (o *awsOptions) open(ctx context.Context, s *streams) (*aws.Session, error)
 			return nil, errors.New("--deactivate needs --own-accounts: name the accounts whose keys may be deactivated")
 		case o.roleName != "":
 			return nil, errors.New("--role-name needs --own-accounts")
-		case !o.verify:
+		case !o.verifies("aws"):
 			return nil, nil
 		}
 	}
@@ -99,6 +116,67 @@ func (o *awsOptions) open(ctx context.Context, s *streams) (*aws.Session, error)
 	return o.remediationOptions.open(ctx, s, aws.Options{
 		Workers: o.verifyWorkers, Timeout: o.verifyTimeout, RemediationTimeout: 3 * o.verifyTimeout, Deactivate: o.deactivate,
 	})
+}
+
+// verifies reports whether provider's secrets are to be verified.
+func (o *verifyOptions) verifies(provider string) bool {
+	if o.verify == "" || o.verify == "false" {
+		return false
+	}
+	if o.verify == "all" || o.verify == "true" {
+		return true
+	}
+	return slices.Contains(splitComma(o.verify), provider)
+}
+
+// openVerify returns the session that verifies the secrets of providers
+// other than AWS, or nil when none is to be verified. A bad list or
+// endpoint fails before the scan.
+func (o *verifyOptions) openVerify(s *streams) (*verify.Session, error) {
+	if o.verifyWorkers < 1 {
+		return nil, fmt.Errorf("--verify-workers must be at least 1, got %d", o.verifyWorkers)
+	}
+	raw := append([]string{os.Getenv("KEYSWEEP_VERIFY_ENDPOINTS")}, o.verifyEndpoints...)
+	endpoints, err := verify.ParseEndpoints(raw)
+	if err != nil {
+		return nil, fmt.Errorf("--verify-endpoint: %w", err)
+	}
+	var providers []string
+	switch o.verify {
+	case "", "false":
+		return nil, nil
+	case "all", "true":
+	default:
+		known := append([]string{"aws"}, verify.Names()...)
+		for _, p := range splitComma(o.verify) {
+			if !slices.Contains(known, p) {
+				return nil, fmt.Errorf("--verify: unknown provider %q (known: %s)", p, strings.Join(known, ", "))
+			}
+			if p != "aws" {
+				providers = append(providers, p)
+			}
+		}
+		if len(providers) == 0 {
+			return nil, nil
+		}
+	}
+	sess, err := verify.Open(verify.Options{Providers: providers, Workers: o.verifyWorkers, Timeout: o.verifyTimeout, Endpoints: endpoints, Sleep: s.sleep})
+	if err != nil {
+		return nil, fmt.Errorf("--verify: %w", err)
+	}
+	return sess, nil
+}
+
+// splitComma returns the trimmed, non-empty items of a comma-separated
+// list.
+func splitComma(list string) []string {
+	var out []string
+	for _, item := range strings.Split(list, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 // open opens an AWS session with opts and these flags.

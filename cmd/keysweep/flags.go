@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/keysweep/keysweep/config"
+	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/report"
 )
 
@@ -23,6 +24,7 @@ type outputOptions struct {
 	reportFile string
 	noRedact   bool
 	noProgress bool
+	results    string
 }
 
 func (o *outputOptions) bind(cmd *cobra.Command) {
@@ -30,6 +32,8 @@ func (o *outputOptions) bind(cmd *cobra.Command) {
 	f.StringVarP(&o.format, "format", "f", "text", "output format: "+strings.Join(report.Formats, ", "))
 	f.StringVar(&o.reportFile, "report", "", "write results to `FILE` instead of stdout (- for stdout)")
 	f.BoolVar(&o.noRedact, "no-redact", false, "show secrets in clear in the results")
+	f.StringVar(&o.results, "results", "", "report only findings whose verification is one of `LIST`: "+strings.Join(finding.Results, ", ")+
+		" (no verifier, or verification off); the exit code follows what is reported (default: all)")
 }
 
 // bindProgress adds --no-progress, for the commands that show progress.
@@ -41,10 +45,19 @@ func (o *outputOptions) validate() error {
 	if !report.ValidFormat(o.format) {
 		return fmt.Errorf("invalid --format %q (want one of %s)", o.format, strings.Join(report.Formats, ", "))
 	}
+	if _, err := finding.ParseResults(o.results); err != nil {
+		return fmt.Errorf("--results: %w", err)
+	}
 	if err := report.CheckPath(o.reportFile); err != nil {
 		return fmt.Errorf("--report %w", err)
 	}
 	return nil
+}
+
+// keep returns the findings of fs whose verification --results names.
+func (o *outputOptions) keep(fs []finding.Finding) []finding.Finding {
+	keep, _ := finding.ParseResults(o.results) // validated
+	return finding.KeepResults(fs, keep)
 }
 
 // configOptions are the flags that say what to look for and what to keep

@@ -50,12 +50,23 @@ func (o *scanOptions) run(ctx context.Context, s *streams, src local.Source, ext
 	if err != nil {
 		return err
 	}
+	results, err := finding.ParseResults(o.results)
+	if err != nil {
+		return fmt.Errorf("--results: %w", err)
+	}
+	vs, err := o.aws.openVerify(s)
+	if err != nil {
+		return err
+	}
 	sess, err := o.aws.open(ctx, s)
 	if err != nil {
 		return err
 	}
 	defer sess.Close()
-	opts := local.Options{Source: src, Setup: setup, AWS: sess, Report: reporter{s, &o.outputOptions, setup.Fingerprints}, Log: s.errOut}
+	opts := local.Options{Source: src, Setup: setup, AWS: sess, Results: results, Report: reporter{s, &o.outputOptions, setup.Fingerprints}, Log: s.errOut}
+	if vs != nil {
+		opts.Verify = vs
+	}
 	opts.Scan = extra
 	opts.Scan.Workers, opts.Scan.MaxBlobSize, opts.Scan.AllowMissing, opts.Scan.KeepMarked = o.workers, maxSize, o.allowMissing, o.ignoreInline
 	if showProgress(s.errOut, o.noProgress) {

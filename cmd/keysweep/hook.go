@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/keysweep/keysweep/aws"
 	"github.com/keysweep/keysweep/hook"
 )
 
@@ -33,6 +34,7 @@ type preReceiveOptions struct {
 	maxShown        int
 	trustInline     bool
 	refuseUnscanned bool
+	verifyOptions
 }
 
 func newPreReceiveCmd(s *streams) *cobra.Command {
@@ -54,7 +56,10 @@ Each bypass is appended to the audit log with its reason, pusher and refs.
 Configuration comes from --config and --ignore-file only: a pushed
 repository's own .keysweep.toml is not trusted unless --trust-repo-config,
 and then it is read from the repository's HEAD before the push, never from
-the push itself. Nothing is sent over the network: no verification.
+the push itself. Nothing is sent over the network unless --verify: then the
+secrets the refusal lists are verified with their providers, within the
+time budget (a verification cut short is unknown, and the push is refused
+all the same).
 
 Content does not silence the check: a "keysweep:allow" marker in pushed
 content is ignored (the secret is reported) unless --trust-inline-markers,
@@ -82,6 +87,7 @@ what was pushed, refuses the push (fail-closed) unless --fail-open.`,
 	o.blobOptions.bind(f, "blobs")
 	f.BoolVar(&o.trustInline, "trust-inline-markers", false, "let keysweep:allow markers in pushed content through, recording each in the audit log")
 	f.BoolVar(&o.refuseUnscanned, "refuse-unscanned", false, "refuse a push holding content the check could not look at (too large, or encoded text beyond the decode budget)")
+	o.verifyOptions.bind(f)
 	return cmd
 }
 
@@ -105,7 +111,34 @@ func (o *preReceiveOptions) run(ctx context.Context, s *streams) error {
 		return h.Fail(err)
 	}
 	h.MaxBlobSize = maxSize
+	if err := o.openVerifiers(ctx, s, h); err != nil {
+		return h.Fail(err)
+	}
 	return h.Run(ctx, s.in)
+}
+
+// openVerifiers sets the hook's verifiers, when --verify asks for them:
+// AWS verification only (a hook never remediates), and the others.
+func (o *preReceiveOptions) openVerifiers(ctx context.Context, s *streams, h *hook.PreReceive) error {
+	vs, err := o.openVerify(s)
+	if err != nil {
+		return err
+	}
+	var sess *aws.Session
+	if o.verifies("aws") {
+		if sess, err = aws.Open(ctx, aws.Options{Workers: o.verifyWorkers, Timeout: o.verifyTimeout, Load: s.awsOpts}); err != nil {
+			return err
+		}
+	}
+	switch {
+	case sess != nil && vs != nil:
+		h.Verify = both{sess, vs}
+	case sess != nil:
+		h.Verify = sess
+	case vs != nil:
+		h.Verify = vs
+	}
+	return nil
 }
 
 // prePushOptions are the flags of the local pre-push hook.

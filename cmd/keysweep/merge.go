@@ -31,7 +31,7 @@ merged report holds findings.`,
 				}
 				reports = append(reports, fs)
 			}
-			merged := finding.Merge(reports...)
+			merged := o.keep(finding.Merge(reports...))
 			if err := writeResults(s, o, merged, nil); err != nil {
 				return err
 			}
