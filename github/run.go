@@ -48,8 +48,15 @@ type Options struct {
 	// audit.DefaultPath); by default their secrets are reported.
 	TrustInline bool
 	AuditLog    string
-	// Verifier, if set, verifies new findings (AWS keys).
+	// Verifier, if set, verifies new findings.
 	Verifier Verifier
+	// ReverifyAfter is how old a known finding's verification may be
+	// before a sweep verifies it again (0: never); Now is the clock.
+	ReverifyAfter time.Duration
+	Now           func() time.Time
+	// Results, if set, are the verification results reported
+	// (--results); the exit code follows what is reported.
+	Results map[string]bool
 	// NewOnly reports only the findings this sweep found first; NoRedact
 	// shows their secrets (the state never holds one).
 	NewOnly, NoRedact bool
@@ -148,9 +155,9 @@ func Run(ctx context.Context, opts Options) error {
 		PerRepo:     max(1, workers/max(1, opts.Concurrency)),
 		MaxBlobSize: opts.MaxBlobSize,
 		Filter:      markers,
-		Verifier:    opts.Verifier,
-		Log:         opts.Log,
-		Progress:    opts.Progress,
+		Verifier:    opts.Verifier, ReverifyAfter: opts.ReverifyAfter, Now: opts.Now,
+		Log:      opts.Log,
+		Progress: opts.Progress,
 	}
 	if listed != nil {
 		gone, err := sw.Prune(opts.Org, listed, opts.Shard)
@@ -182,13 +189,16 @@ func deliver(ctx context.Context, opts Options, state *State, outcomes []Outcome
 			unchanged++
 		}
 		newCount += len(oc.New)
-		if !opts.NewOnly {
+		if opts.NewOnly {
+			out = append(out, oc.Changed...) // a key no longer live is news
+		} else {
 			out = append(out, oc.Known...)
 		}
 		out = append(out, oc.New...)
 		delivered = append(delivered, oc.New...)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Repository < out[j].Repository })
+	out = finding.KeepResults(out, opts.Results)
 	if err := opts.Report.Report(out); err != nil {
 		return fmt.Errorf("%w (the next sweep delivers its new findings again)", err)
 	}

@@ -222,6 +222,36 @@ func findingKey(repo, fingerprint, path string) []byte {
 	return []byte(repo + "\x00" + fingerprint + "\x00" + path)
 }
 
+// Update rewrites recorded findings (a new verification), each found by
+// its Repository, Fingerprint and Path, without making them pending.
+// One transaction writes them all.
+func (s *State) Update(fs []finding.Finding) error {
+	if len(fs) == 0 {
+		return nil
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		fb := tx.Bucket(findingsBucket)
+		for _, f := range fs {
+			k := findingKey(f.Repository, f.Fingerprint, f.Path)
+			if fb.Get(k) == nil {
+				continue // forgotten since: not brought back
+			}
+			v, err := json.Marshal(f)
+			if err != nil {
+				return err
+			}
+			if err := fb.Put(k, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record verifications in the state: %w", err)
+	}
+	return nil
+}
+
 // Known reports whether a finding with this fingerprint at this path is
 // already recorded for the repository.
 func (s *State) Known(repo, fingerprint, path string) (bool, error) {

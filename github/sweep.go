@@ -36,8 +36,14 @@ type Sweep struct {
 	MaxBlobSize int64
 	// Filter, if set, drops suppressed findings of a repository.
 	Filter Suppressor
-	// Verifier, if set, verifies new findings (AWS keys) in place.
-	Verifier Verifier
+	// Verifier, if set, verifies new findings in place, and known
+	// findings whose last verification was verified or unknown once
+	// ReverifyAfter has passed since it (0: never again), their secrets
+	// found again in the mirror.
+	Verifier      Verifier
+	ReverifyAfter time.Duration
+	// Now is the clock of re-verification; nil is time.Now.
+	Now func() time.Time
 	// Log receives a line per repository swept.
 	Log io.Writer
 	// Progress, if set, is told as each repository starts.
@@ -70,8 +76,14 @@ type Outcome struct {
 	// rereadErr says why the mirror could not be read for them.
 	rereadErr error
 	// Known are the findings earlier sweeps recorded and delivered
-	// (redacted).
+	// (redacted), with this sweep's verification when it verified them
+	// again.
 	Known []finding.Finding
+	// Reverified counts the known findings verified again, Changed those
+	// of them whose status changed (a key no longer live): Changed are
+	// reported even with --new-only.
+	Reverified int
+	Changed    []finding.Finding
 	Stats scanner.Stats
 	// Unchanged is set when no ref moved since the last sweep.
 	Unchanged bool
@@ -151,6 +163,9 @@ func (s *Sweep) logOutcome(o *Outcome, n, total int, took time.Duration) {
 			}
 			again += ")"
 		}
+	}
+	if o.Reverified > 0 {
+		again += fmt.Sprintf("; %d known verified again, %d changed", o.Reverified, len(o.Changed))
 	}
 	switch {
 	case o.Err != nil:
@@ -252,6 +267,10 @@ func (s *Sweep) sweepOne(ctx context.Context, o *Outcome) {
 			o.Known = append(o.Known, f)
 		}
 	}
+	if err := s.reverify(ctx, o, dir); err != nil {
+		o.Err = err
+		return
+	}
 	if err := ctx.Err(); err != nil {
 		o.Err = err // do not record a scan cut short
 		return
@@ -293,6 +312,11 @@ func (s *Sweep) deliverable(ctx context.Context, o *Outcome, dir string, fresh [
 		}
 		if batch := append(fresh[:len(fresh):len(fresh)], again...); len(batch) > 0 {
 			s.Verifier.Process(ctx, batch)
+			now := time.Now
+			if s.Now != nil {
+				now = s.Now
+			}
+			stamp(batch, now().UTC())
 			fresh, again = batch[:len(fresh)], batch[len(fresh):]
 		}
 	}
@@ -323,6 +347,89 @@ func (s *Sweep) deliverable(ctx context.Context, o *Outcome, dir string, fresh [
 		o.Unread = len(unread)
 	}
 	return stored, nil
+}
+
+// reverify verifies again the known findings of o whose last
+// verification (verified or unknown) is ReverifyAfter old, their secrets
+// found again in the mirror at dir, and records the new verification.
+// A finding whose secret is not found again keeps what it had.
+func (s *Sweep) reverify(ctx context.Context, o *Outcome, dir string) error {
+	if s.Verifier == nil || s.ReverifyAfter <= 0 || s.Detector == nil {
+		return nil
+	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	at := now().UTC()
+	var due []finding.Finding
+	for _, f := range o.Known {
+		if dueAgain(f.Verification, at, s.ReverifyAfter) {
+			due = append(due, f)
+		}
+	}
+	if len(due) == 0 {
+		return nil
+	}
+	again, _, _ := reread(ctx, dir, s.Detector, &s.fps, due)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	before := map[string]*finding.Verification{}
+	for _, f := range due {
+		before[f.Fingerprint+"\x00"+f.Path] = f.Verification
+	}
+	for i := range again {
+		again[i].Verification, again[i].Remediation = nil, nil
+	}
+	s.Verifier.Process(ctx, again)
+	stamp(again, at)
+	if err := s.fps.Fill(ctx, again); err != nil {
+		return err
+	}
+	redacted := finding.Redacted(again, false)
+	byKey := map[string]finding.Finding{}
+	public := o.Repo.Visibility == "public"
+	for i, f := range redacted {
+		f.Repository, f.Public = o.Repo.FullName, nil
+		if f.KeyID != "" {
+			f.Public = &public
+		}
+		redacted[i] = f
+		byKey[f.Fingerprint+"\x00"+f.Path] = f
+		if was := before[f.Fingerprint+"\x00"+f.Path]; f.Verification != nil && (was == nil || was.Status != f.Verification.Status) {
+			o.Changed = append(o.Changed, f)
+		}
+	}
+	for i, f := range o.Known {
+		if g, ok := byKey[f.Fingerprint+"\x00"+f.Path]; ok {
+			o.Known[i] = g
+		}
+	}
+	o.Reverified = len(redacted)
+	return s.State.Update(redacted)
+}
+
+// dueAgain reports whether a known finding's verification is to be made
+// again at: it was verified or unknown, ReverifyAfter ago or more (or at
+// an unknown time).
+func dueAgain(v *finding.Verification, at time.Time, after time.Duration) bool {
+	if v == nil || v.Status != finding.StatusVerified && v.Status != finding.StatusUnknown {
+		return false
+	}
+	checked, err := time.Parse(time.RFC3339, v.Checked)
+	return err != nil || !at.Before(checked.Add(after))
+}
+
+// stamp records when the findings were verified.
+func stamp(fs []finding.Finding, at time.Time) {
+	for i := range fs {
+		if v := fs[i].Verification; v != nil && v.Checked == "" {
+			c := *v
+			c.Checked = at.Format(time.RFC3339)
+			fs[i].Verification = &c
+		}
+	}
 }
 
 func sameTips(a, b map[string]string) bool {

@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/keysweep/keysweep/aws"
+	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/github"
 	"github.com/keysweep/keysweep/report"
+	"github.com/keysweep/keysweep/verify"
 )
 
 // githubOptions are the flags of the organization sweep.
@@ -36,6 +40,7 @@ type githubOptions struct {
 	shard       string
 	webhook     string
 	trustInline bool
+	reverify    time.Duration
 	blobOptions
 }
 
@@ -106,6 +111,7 @@ or the sweep was interrupted (what completed is reported and saved).`,
 	f.IntVar(&o.concurrency, "concurrency", 4, "repositories swept at once")
 	f.StringVar(&o.shard, "shard", "0/1", "sweep only shard `K/N` of the repositories")
 	f.StringVar(&o.webhook, "notify-webhook", "", "post new findings to this Slack-compatible webhook `URL` (or set KEYSWEEP_NOTIFY_WEBHOOK)")
+	f.DurationVar(&o.reverify, "reverify-after", 24*time.Hour, "with --verify, verify known findings that were verified or unknown again once their last verification is this old (0: never), their secrets read back from the mirror; a change (a key no longer live) is reported even with --new-only")
 	f.BoolVar(&o.trustInline, "trust-inline-markers", false, "honour keysweep:allow markers in the swept repositories, recording each secret they hide in the audit log (--audit-log; default: report those secrets)")
 	o.blobOptions.bind(f, "blobs")
 	f.Lookup("workers").Usage = "blobs scanned at once across all repositories; 0 means one per core (the default)"
@@ -153,6 +159,10 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 	// The owners of live keys are told through the sweep's webhook, and
 	// its warnings remembered beside its state.
 	o.aws.webhook, o.aws.statePath = webhook, github.AWSStatePath(cacheDir, o.state, shard)
+	vs, err := o.aws.openVerify(s)
+	if err != nil {
+		return err
+	}
 	sess, err := o.aws.open(ctx, s)
 	if err != nil {
 		return err
@@ -167,13 +177,23 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 		Report: reporter{s, &o.outputOptions, setup.Fingerprints}, Webhook: webhook,
 		Log: s.errOut, Sleep: s.sleep,
 	}
-	if sess != nil {
+	opts.Results, _ = finding.ParseResults(o.results) // validated
+	opts.ReverifyAfter, opts.Now = o.reverify, s.now
+	switch {
+	case sess != nil && vs != nil:
+		opts.Verifier = both{sess, vs}
+	case sess != nil:
 		opts.Verifier = sess
+	case vs != nil:
+		opts.Verifier = vs
 	}
 	if showProgress(s.errOut, o.noProgress) {
 		opts.Progress = report.NewSweepProgress(s.errOut)
 	}
 	err = github.Run(ctx, opts)
+	if vs != nil {
+		report.WriteVerifySummary(s.errOut, vs.Summary())
+	}
 	if sess != nil {
 		sum := sess.Summary()
 		report.WriteAWSSummary(s.errOut, sum)
@@ -195,6 +215,9 @@ func (o *githubOptions) validate() error {
 	}
 	if o.org != "" && len(o.repos) > 0 {
 		return errors.New("give --org or --repo, not both")
+	}
+	if o.reverify < 0 {
+		return fmt.Errorf("--reverify-after must not be negative, got %s", o.reverify)
 	}
 	if o.concurrency < 1 {
 		return fmt.Errorf("--concurrency must be at least 1, got %d", o.concurrency)
@@ -232,4 +255,15 @@ func (o *githubOptions) tokens(hosts *github.Hosts) (github.TokenSource, error) 
 		return github.StaticToken(tok), nil
 	}
 	return nil, nil
+}
+
+// both verifies AWS keys, then the other secrets.
+type both struct {
+	aws   *aws.Session
+	other *verify.Session
+}
+
+func (b both) Process(ctx context.Context, fs []finding.Finding) {
+	b.aws.Process(ctx, fs)
+	b.other.Process(ctx, fs)
 }

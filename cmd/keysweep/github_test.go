@@ -38,6 +38,8 @@ type sweepEnv struct {
 
 	mu    sync.Mutex
 	waits []time.Duration // what the sweeps waited for, instantly
+	// now, if set, is the sweeps' clock.
+	now func() time.Time
 }
 
 func newSweepEnv(t *testing.T) *sweepEnv {
@@ -61,6 +63,7 @@ func (e *sweepEnv) sweepCtx(ctx context.Context, args ...string) (int, []finding
 		e.waits = append(e.waits, d)
 		return ctx.Err()
 	}
+	s.now = e.now
 	code := execute(ctx, full, s)
 	var fs []finding.Finding
 	if out.Len() > 0 {
@@ -490,5 +493,61 @@ func TestGitHubSweepExposure(t *testing.T) {
 		if f.Public == nil || *f.Public != wantPublic || ex == nil || ex.Commit != wantCommit || ex.Since == "" || ex.StillInHead == nil || *ex.StillInHead != wantInHead {
 			t.Errorf("%s: public %v, exposure %+v; want public %v, commit %s, still in HEAD %v", f.Repository, f.Public, ex, wantPublic, wantCommit, wantInHead)
 		}
+	}
+}
+
+// TestGitHubReverifiesKnownFindings: a nightly sweep verifies known
+// findings again once their verification is --reverify-after old, reading
+// the secret back from the mirror (the state holds none), and reports a
+// key that is no longer live even with --new-only.
+func TestGitHubReverifiesKnownFindings(t *testing.T) {
+	sts := awstest.New(t)
+	live := sts.AddUserKey(ownAccount, "ci/deploy-bot", false)
+	awsEnv(t, sts.URL, sts.AddUserKey(ownAccount, "security-admin", true))
+	e := newSweepEnv(t)
+	at := time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)
+	e.now = func() time.Time { return at }
+	push(t, e.gh.AddRepo("acme/infra", ghtest.Repo{}), "terraform", map[string]string{
+		"main.tf": "provider \"aws\" {\n  access_key = \"" + live.KeyID + "\"\n  secret_key = \"" + live.Secret + "\"\n}\n",
+	})
+	code, fs, errOut := e.sweep("--org", "acme", "--verify", "--new-only")
+	if code != exitFindings || len(fs) != 1 || fs[0].Verification == nil || fs[0].Verification.Status != "verified" || fs[0].Verification.Checked != "2026-12-01T02:00:00Z" {
+		t.Fatalf("first sweep: exit %d %+v\n%s", code, fs, errOut)
+	}
+	calls := func() int { return len(sts.CallsBy(live.KeyID)) }
+	sts.SetActive(live.KeyID, false)
+
+	// An hour later: not due again, nothing new.
+	at = at.Add(time.Hour)
+	code, fs, errOut = e.sweep("--org", "acme", "--verify", "--new-only")
+	if code != exitClean || len(fs) != 0 || calls() != 1 {
+		t.Fatalf("second sweep: exit %d %v, %d calls\n%s", code, where(fs), calls(), errOut)
+	}
+
+	// A day later: verified again, no longer live, and reported.
+	at = at.Add(24 * time.Hour)
+	code, fs, errOut = e.sweep("--org", "acme", "--verify", "--new-only")
+	if code != exitFindings || len(fs) != 1 || fs[0].Verification == nil || fs[0].Verification.Status != "invalid" {
+		t.Fatalf("third sweep: exit %d %+v\n%s", code, fs, errOut)
+	}
+	if fs[0].Secret == live.Secret {
+		t.Error("the secret is in clear")
+	}
+	if !strings.Contains(errOut, "1 known verified again, 1 changed") {
+		t.Errorf("stderr does not say it verified again:\n%s", errOut)
+	}
+
+	// The new verification is recorded: the next sweep has nothing to say
+	// (an invalid key is not verified again).
+	at = at.Add(48 * time.Hour)
+	before := calls()
+	code, fs, errOut = e.sweep("--org", "acme", "--verify", "--new-only")
+	if code != exitClean || len(fs) != 0 || calls() != before {
+		t.Errorf("fourth sweep: exit %d %v, %d new calls\n%s", code, where(fs), calls()-before, errOut)
+	}
+	// Without --new-only the known finding carries its latest verification.
+	code, fs, _ = e.sweep("--org", "acme", "--reverify-after", "0")
+	if code != exitFindings || len(fs) != 1 || fs[0].Verification == nil || fs[0].Verification.Status != "invalid" {
+		t.Errorf("report of known findings: %+v", fs)
 	}
 }
