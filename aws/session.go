@@ -10,6 +10,7 @@ import (
 
 	"github.com/keysweep/keysweep/detectors"
 	"github.com/keysweep/keysweep/finding"
+	"github.com/keysweep/keysweep/internal/limit"
 )
 
 // Options say what a run does with the AWS keys it finds.
@@ -32,6 +33,9 @@ type Options struct {
 	AuditLog string
 	// Partitions are those a key is tried in (nil: all).
 	Partitions []string
+	// Limit, if set, bounds the verification calls in flight across
+	// every user of it (the other providers' verification shares it).
+	Limit limit.Limiter
 	// Contain, Grace, State, Webhook, Mail, NotifyEmail, CloudTrail and
 	// Trail are incident response's: see RemediateOptions.
 	Contain     []string
@@ -92,7 +96,7 @@ func Open(ctx context.Context, opts Options) (*Session, error) {
 	s := &Session{
 		now:         opts.Now,
 		state:       opts.State,
-		verifier:    NewVerifier(cfg, opts.Timeout, opts.Partitions...),
+		verifier:    NewVerifier(cfg, opts.Timeout, opts.Partitions...).limited(opts.Limit),
 		workers:     max(1, opts.Workers),
 		own:         map[string]bool{},
 		fresh:       map[string]*Result{},

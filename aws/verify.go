@@ -17,6 +17,7 @@ import (
 
 	"github.com/keysweep/keysweep/detectors"
 	"github.com/keysweep/keysweep/finding"
+	"github.com/keysweep/keysweep/internal/limit"
 )
 
 // Key is an AWS credential found by a scan.
@@ -147,6 +148,7 @@ type Verifier struct {
 	timeout time.Duration
 	// partitions are tried in order, the configured region's first.
 	partitions []string
+	limit      limit.Limiter
 
 	mu    sync.Mutex
 	cache map[Key]*pending
@@ -182,6 +184,12 @@ func NewVerifier(cfg awssdk.Config, timeout time.Duration, partitions ...string)
 		partitions: order,
 		cache:      map[Key]*pending{},
 	}
+}
+
+// limited makes v wait for a place in l before each key's calls.
+func (v *Verifier) limited(l limit.Limiter) *Verifier {
+	v.limit = l
+	return v
 }
 
 // VerifyAll verifies keys with at most workers calls in flight and returns
@@ -235,7 +243,12 @@ func (v *Verifier) verify(ctx context.Context, k Key) Result {
 			return Result{Status: finding.StatusUnknown, Error: "canceled"}
 		}
 	}
-	p.res = v.call(ctx, k)
+	if err := v.limit.Acquire(ctx); err != nil {
+		p.res = Result{Status: finding.StatusUnknown, Error: "canceled"}
+	} else {
+		p.res = v.call(ctx, k)
+		v.limit.Release()
+	}
 	close(p.done)
 	return p.res
 }

@@ -84,7 +84,7 @@ type Outcome struct {
 	// reported even with --new-only.
 	Reverified int
 	Changed    []finding.Finding
-	Stats scanner.Stats
+	Stats      scanner.Stats
 	// Unchanged is set when no ref moved since the last sweep.
 	Unchanged bool
 	Err       error

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/keysweep/keysweep/finding"
+	"github.com/keysweep/keysweep/internal/limit"
 )
 
 func TestParseEndpoint(t *testing.T) {
@@ -246,5 +248,67 @@ func TestOpenRefusesUnknownProviders(t *testing.T) {
 	u, _ := url.Parse("https://x.example")
 	if _, err := Open(Options{Endpoints: map[string]*url.URL{"myspace": u}}); err == nil || !strings.Contains(err.Error(), `unknown provider "myspace"`) {
 		t.Errorf("endpoints: %v", err)
+	}
+}
+
+// TestSessionsShareOneLimit: sessions given one Limiter (AWS and the
+// other providers, several repositories of a sweep at once) never have
+// more calls in flight together than it allows.
+func TestSessionsShareOneLimit(t *testing.T) {
+	t.Parallel()
+	var in, most atomic.Int32
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		n := in.Add(1)
+		defer in.Add(-1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		<-release
+		_, _ = w.Write([]byte(`{"login":"octocat"}`))
+	}))
+	t.Cleanup(srv.Close)
+	u, _ := url.Parse(srv.URL)
+	shared := limit.New(2)
+	open := func() *Session {
+		sess, err := Open(Options{Workers: 8, Timeout: 5 * time.Second, Limit: shared, catalog: []*Provider{testProvider("https://api.example.invalid", nil)},
+			Endpoints: map[string]*url.URL{"test": u}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sess
+	}
+	a, b := open(), open()
+	var wg sync.WaitGroup
+	for i, sess := range []*Session{a, b, a, b} {
+		wg.Go(func() {
+			var fs []finding.Finding
+			for j := range 5 {
+				fs = append(fs, finding.Finding{RuleID: "test-token", Secret: "tok_" + string(rune('a'+i)) + string(rune('a'+j))})
+			}
+			sess.Process(t.Context(), fs)
+		})
+	}
+	// A call is let finish only once two are in flight (or all that
+	// remain): without the limit, more would be by then.
+	go func() {
+		for left := 20; left > 0; {
+			if in.Load() >= int32(min(2, left)) {
+				release <- struct{}{}
+				left--
+				continue
+			}
+			runtime.Gosched()
+		}
+	}()
+	wg.Wait()
+	if most.Load() > 2 {
+		t.Errorf("%d calls in flight at once, the limit is 2", most.Load())
+	}
+	if most.Load() < 2 {
+		t.Errorf("only %d call in flight at once: the limit was not used", most.Load())
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/keysweep/keysweep/finding"
+	"github.com/keysweep/keysweep/internal/limit"
 )
 
 // Provider is a service whose secrets keysweep can verify.
@@ -177,6 +178,9 @@ type Options struct {
 	MaxWait time.Duration
 	// Sleep waits out Retry-After; nil waits in real time.
 	Sleep func(context.Context, time.Duration) error
+	// Limit, if set, bounds the calls in flight across every user of it
+	// (AWS verification shares it); without it, Workers per Process.
+	Limit limit.Limiter
 	// Transport, if set, adapts each provider's transport (tests).
 	Transport func(*http.Transport) *http.Transport
 
@@ -188,6 +192,7 @@ type Options struct {
 // Workers at a time. It is safe for concurrent use.
 type Session struct {
 	workers int
+	limit   limit.Limiter
 	byRule  map[string]*bound
 
 	mu     sync.Mutex
@@ -233,7 +238,7 @@ func Open(opts Options) (*Session, error) {
 			return nil, fmt.Errorf("unknown provider %q (known: aws, %s)", name, strings.Join(Names(), ", "))
 		}
 	}
-	s := &Session{workers: max(1, opts.Workers), byRule: map[string]*bound{}, cache: map[string]*pending{}, status: map[string]string{}}
+	s := &Session{workers: max(1, opts.Workers), limit: opts.Limit, byRule: map[string]*bound{}, cache: map[string]*pending{}, status: map[string]string{}}
 	for _, p := range catalog {
 		if len(opts.Providers) > 0 && !slices.Contains(opts.Providers, p.Name) {
 			continue
@@ -316,7 +321,13 @@ func (s *Session) verify(ctx context.Context, b *bound, f finding.Finding) Resul
 			return Unknown("canceled")
 		}
 	}
+	if err := s.limit.Acquire(ctx); err != nil {
+		p.res = Unknown("canceled")
+		close(p.done)
+		return p.res
+	}
 	p.res = b.v.Check(ctx, b.caller, f)
+	s.limit.Release()
 	if p.res.Status == "" {
 		p.res = Unknown("no answer")
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/keysweep/keysweep/aws"
+	"github.com/keysweep/keysweep/internal/limit"
 	"github.com/keysweep/keysweep/notify"
 	"github.com/keysweep/keysweep/verify"
 )
@@ -26,6 +27,17 @@ type verifyOptions struct {
 	verifyWorkers   int
 	verifyTimeout   time.Duration
 	verifyEndpoints []string
+	// limit is the run's one budget of calls in flight, shared by AWS and
+	// the other providers.
+	limit limit.Limiter
+}
+
+// limiter returns the run's budget of verification calls in flight.
+func (o *verifyOptions) limiter() limit.Limiter {
+	if o.limit == nil {
+		o.limit = limit.New(o.verifyWorkers)
+	}
+	return o.limit
 }
 
 // awsOptions are the flags that verify found secrets and act on AWS keys.
@@ -115,6 +127,7 @@ func (o *awsOptions) open(ctx context.Context, s *streams) (*aws.Session, error)
 	}
 	return o.remediationOptions.open(ctx, s, aws.Options{
 		Workers: o.verifyWorkers, Timeout: o.verifyTimeout, RemediationTimeout: 3 * o.verifyTimeout, Deactivate: o.deactivate,
+		Limit: o.limiter(),
 	})
 }
 
@@ -160,7 +173,8 @@ func (o *verifyOptions) openVerify(s *streams) (*verify.Session, error) {
 			return nil, nil
 		}
 	}
-	sess, err := verify.Open(verify.Options{Providers: providers, Workers: o.verifyWorkers, Timeout: o.verifyTimeout, Endpoints: endpoints, Sleep: s.sleep})
+	sess, err := verify.Open(verify.Options{Providers: providers, Workers: o.verifyWorkers, Timeout: o.verifyTimeout, Endpoints: endpoints,
+		Sleep: s.sleep, Limit: o.limiter()})
 	if err != nil {
 		return nil, fmt.Errorf("--verify: %w", err)
 	}

@@ -126,7 +126,7 @@ func (o *preReceiveOptions) openVerifiers(ctx context.Context, s *streams, h *ho
 	}
 	var sess *aws.Session
 	if o.verifies("aws") {
-		if sess, err = aws.Open(ctx, aws.Options{Workers: o.verifyWorkers, Timeout: o.verifyTimeout, Load: s.awsOpts}); err != nil {
+		if sess, err = aws.Open(ctx, aws.Options{Workers: o.verifyWorkers, Timeout: o.verifyTimeout, Load: s.awsOpts, Limit: o.limiter()}); err != nil {
 			return err
 		}
 	}

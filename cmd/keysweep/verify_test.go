@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -225,5 +226,70 @@ func TestRulesShowVerifiers(t *testing.T) {
 	if !strings.Contains(text, "VERIFIED BY") {
 		t.Errorf("text has no verifier column:\n%s", text)
 	}
-	_ = os.Stdout
+}
+
+// TestPreReceiveVerifies: with --verify, the hook verifies the secrets it
+// refuses, and says which are live; a provider that does not answer
+// within the hook's budget makes the verification unknown, never lets the
+// push through.
+func TestPreReceiveVerifies(t *testing.T) {
+	t.Parallel()
+	prov := providertest.New(t)
+	prov.GitHub(map[string]providertest.GitHubToken{liveGitHub: {Login: "octocat"}})
+	hanging := providertest.New(t)
+	hanging.Handle("github", func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
+
+	s := newGitServer(t)
+	s.seed()
+	s.client.Write("ci.env", "GITHUB_TOKEN="+liveGitHub+"\n")
+	s.client.Commit("ci")
+
+	s.hook("--verify=github", "--verify-endpoint", "github="+prov.Base("github"))
+	out := s.refused("main")
+	if !strings.Contains(out, "verified     LIVE (github: login octocat)") {
+		t.Errorf("the refusal does not say the token is live:\n%s", out)
+	}
+	if strings.Contains(out, liveGitHub) {
+		t.Error("the refusal holds the token")
+	}
+
+	s.hook("--verify=github", "--verify-endpoint", "github="+hanging.Base("github"), "--timeout", "1500ms")
+	out = s.refused("main")
+	if !strings.Contains(out, "push refused") || strings.Contains(out, "LIVE") {
+		t.Errorf("a verification cut short:\n%s", out)
+	}
+	if s.ref("refs/heads/main") == s.client.Git("rev-parse", "HEAD") {
+		t.Error("the push went through")
+	}
+}
+
+// TestREADMEListsVerifiers keeps the README's table of verifiers true:
+// every provider with a verifier, every rule it verifies and every
+// request it makes, and every rule left without one.
+func TestREADMEListsVerifiers(t *testing.T) {
+	raw, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	for rule, v := range ruleVerifiers() {
+		switch {
+		case v.Provider != "" && v.Provider != "aws":
+			if !strings.Contains(readme, "| `"+v.Provider+"` |") {
+				t.Errorf("README has no row for provider %s", v.Provider)
+			}
+			if !strings.Contains(readme, "`"+rule+"`") {
+				t.Errorf("README does not name rule %s", rule)
+			}
+			for _, c := range v.Calls {
+				if !strings.Contains(readme, "`"+strings.ReplaceAll(c, "|", `\|`)+"`") {
+					t.Errorf("README does not list %s's request %q", v.Provider, c)
+				}
+			}
+		case v.Why != "" && rule != "aws-access-key-id":
+			if !strings.Contains(readme, "- `"+rule+"`: ") {
+				t.Errorf("README does not say why %s has no verifier", rule)
+			}
+		}
+	}
 }
