@@ -24,7 +24,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/keysweep/keysweep/detectors"
-	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/internal/providertest"
 )
 
@@ -89,120 +88,7 @@ func cloudPKCS8(t *testing.T, key any) string {
 	return strings.ReplaceAll(string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), "\n", `\n`)
 }
 
-// cloudCase is one finding verified against a provider's stand-in.
-type cloudCase struct {
-	name         string
-	rule, secret string
-	context      map[string]string
-	// serve replaces the provider's stand-in (a failing or strange
-	// service).
-	serve func(s *providertest.Server)
-	// limited answers the first requests 429, Retry-After: 3.
-	limited int
-	want    *finding.Verification
-	waits   []time.Duration
-	// calls are the requests the stand-in got: "METHOD /path".
-	calls []string
-}
-
-// cloudSent checks that a request carried the secret where the provider
-// takes it, and nowhere else.
-type cloudSent func(t *testing.T, c providertest.Call, secret string)
-
-// cloudInHeader: the secret only in header name, as format puts it.
-func cloudInHeader(name, format string) cloudSent {
-	return func(t *testing.T, c providertest.Call, secret string) {
-		t.Helper()
-		if got, want := c.Header.Get(name), fmt.Sprintf(format, secret); got != want {
-			t.Errorf("%s: %q, want %q", name, got, want)
-		}
-		h := c.Header.Clone()
-		h.Del(name)
-		cloudNotIn(t, c, h, secret)
-	}
-}
-
-// cloudNowhere: the secret is not sent at all (a key that signs).
-func cloudNowhere(t *testing.T, c providertest.Call, secret string) {
-	t.Helper()
-	cloudNotIn(t, c, c.Header, secret)
-}
-
-func cloudNotIn(t *testing.T, c providertest.Call, h http.Header, secret string) {
-	t.Helper()
-	for _, where := range []string{c.Path, c.Query.Encode(), string(c.Body), fmt.Sprint(h)} {
-		if strings.Contains(where, secret) || strings.Contains(where, url.QueryEscape(secret)) {
-			t.Errorf("the secret was sent in %.80q", where)
-		}
-	}
-}
-
-func runCloud(t *testing.T, provider string, serve func(s *providertest.Server), sent cloudSent, tests []cloudCase) {
-	t.Helper()
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			s := providertest.New(t)
-			if tt.serve != nil {
-				tt.serve(s)
-			} else {
-				serve(s)
-			}
-			if tt.limited > 0 {
-				s.RateLimit(provider, tt.limited, "3")
-			}
-			var waits []time.Duration
-			got := verifyOne(t, session(t, s, &waits, provider), tt.rule, tt.secret, tt.context)
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("verification (-want +got):\n%s", diff)
-			}
-			if got != nil && (strings.Contains(got.Error, tt.secret) || strings.Contains(got.Identity, tt.secret)) {
-				t.Error("the verification holds the secret")
-			}
-			if got != nil && (strings.Contains(got.Error, "ya29.") || strings.Contains(got.Identity, "ya29.")) {
-				t.Error("the verification holds an access token")
-			}
-			if diff := cmp.Diff(tt.waits, waits); diff != "" {
-				t.Errorf("waits (-want +got):\n%s", diff)
-			}
-			var calls []string
-			host := strings.TrimPrefix(s.URL, "http://")
-			for _, c := range s.Calls("") {
-				calls = append(calls, c.Method+" "+c.Path)
-				if c.Provider != provider || c.Host != host {
-					t.Errorf("a request to %s at %s", c.Provider, c.Host)
-				}
-				sent(t, c, tt.secret)
-			}
-			if diff := cmp.Diff(tt.calls, calls); diff != "" {
-				t.Errorf("requests (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-// cloudFailing answers every request with status and body.
-func cloudFailing(provider string, status int, body string) func(s *providertest.Server) {
-	return func(s *providertest.Server) {
-		s.Handle(provider, func(w http.ResponseWriter, _ *http.Request) {
-			w.WriteHeader(status)
-			_, _ = w.Write([]byte(body))
-		})
-	}
-}
-
-func cloudVerified(provider, identity string, scopes ...string) *finding.Verification {
-	return &finding.Verification{Status: finding.StatusVerified, Provider: provider, Identity: identity, Scopes: scopes}
-}
-
-func cloudInvalid(provider, why string) *finding.Verification {
-	return &finding.Verification{Status: finding.StatusInvalid, Provider: provider, Error: why}
-}
-
-func cloudUnknown(provider, why string) *finding.Verification {
-	return &finding.Verification{Status: finding.StatusUnknown, Provider: provider, Error: why}
-}
-
+// providerCase is one finding verified against a provider's stand-in.
 var cloudTwoWaits = []time.Duration{3 * time.Second, 3 * time.Second}
 
 func TestStripeKey(t *testing.T) {
@@ -215,22 +101,22 @@ func TestStripeKey(t *testing.T) {
 	}
 	get := []string{"GET /v1/account"}
 	rule := "stripe-live-key"
-	runCloud(t, "stripe", serve, cloudInHeader("Authorization", "Bearer %s"), []cloudCase{
+	runProvider(t, "stripe", serve, inHeader("Authorization", "Bearer %s"), "3", []providerCase{
 		{name: "live", rule: rule, secret: cloudStripeLive, calls: get,
-			want: cloudVerified("stripe", "account acct_1HqLyjWDarjtT1zd, Acme Rockets, billing@acme.test")},
+			want: verifiedAs("stripe", "account acct_1HqLyjWDarjtT1zd, Acme Rockets, billing@acme.test")},
 		{name: "restricted without the permission", rule: rule, secret: cloudStripeRestricted, calls: get,
-			want: cloudVerified("stripe", "restricted key of account acct_1HqLyjWDarjtT1zd (cannot read the account)")},
+			want: verifiedAs("stripe", "restricted key of account acct_1HqLyjWDarjtT1zd (cannot read the account)")},
 		{name: "dead", rule: rule, secret: cloudStripeDead, calls: get,
-			want: cloudInvalid("stripe", "HTTP 401: the provider does not accept it")},
+			want: invalidAs("stripe", "HTTP 401: the provider does not accept it")},
 		{name: "rate limited twice", rule: rule, secret: cloudStripeLive, limited: 2, waits: cloudTwoWaits,
 			calls: []string{"GET /v1/account", "GET /v1/account", "GET /v1/account"},
-			want:  cloudVerified("stripe", "account acct_1HqLyjWDarjtT1zd, Acme Rockets, billing@acme.test")},
-		{name: "failing", rule: rule, secret: cloudStripeLive, calls: get, serve: cloudFailing("stripe", 500, `{"error":{}}`),
-			want: cloudUnknown("stripe", "HTTP 500: the provider failed")},
-		{name: "not an account", rule: rule, secret: cloudStripeLive, calls: get, serve: cloudFailing("stripe", 200, `{"object":"balance"}`),
-			want: cloudUnknown("stripe", "unexpected answer: HTTP 200")},
-		{name: "a 403 that is not a permission error", rule: rule, secret: cloudStripeLive, calls: get, serve: cloudFailing("stripe", 403, `<html>blocked</html>`),
-			want: cloudUnknown("stripe", "unexpected answer: HTTP 403")},
+			want:  verifiedAs("stripe", "account acct_1HqLyjWDarjtT1zd, Acme Rockets, billing@acme.test")},
+		{name: "failing", rule: rule, secret: cloudStripeLive, calls: get, serve: failing("stripe", 500, `{"error":{}}`),
+			want: unknownAs("stripe", "HTTP 500: the provider failed")},
+		{name: "not an account", rule: rule, secret: cloudStripeLive, calls: get, serve: failing("stripe", 200, `{"object":"balance"}`),
+			want: unknownAs("stripe", "unexpected answer: HTTP 200")},
+		{name: "a 403 that is not a permission error", rule: rule, secret: cloudStripeLive, calls: get, serve: failing("stripe", 403, `<html>blocked</html>`),
+			want: unknownAs("stripe", "unexpected answer: HTTP 403")},
 	})
 }
 
@@ -245,28 +131,28 @@ func TestGoogleAPIKey(t *testing.T) {
 	}
 	get := []string{"GET /v1beta/models"}
 	rule := "google-api-key"
-	runCloud(t, "google", serve, cloudInHeader("X-Goog-Api-Key", "%s"), []cloudCase{
+	runProvider(t, "google", serve, inHeader("X-Goog-Api-Key", "%s"), "3", []providerCase{
 		{name: "live", rule: rule, secret: cloudGoogleLive, calls: get,
-			want: cloudVerified("google", "Generative Language API enabled")},
+			want: verifiedAs("google", "Generative Language API enabled")},
 		{name: "API off in its project", rule: rule, secret: cloudGoogleOff, calls: get,
-			want: cloudVerified("google", "project 987654321098: key the Generative Language API is off in its project")},
+			want: verifiedAs("google", "project 987654321098: key the Generative Language API is off in its project")},
 		{name: "restricted to websites", rule: rule, secret: cloudGoogleReferrer, calls: get,
-			want: cloudVerified("google", "project 555555555555: key restricted to some websites")},
+			want: verifiedAs("google", "project 555555555555: key restricted to some websites")},
 		{name: "dead", rule: rule, secret: cloudGoogleDead, calls: get,
-			want: cloudInvalid("google", "HTTP 400 API_KEY_INVALID: Google does not accept the key (unknown or expired)")},
+			want: invalidAs("google", "HTTP 400 API_KEY_INVALID: Google does not accept the key (unknown or expired)")},
 		{name: "rate limited twice", rule: rule, secret: cloudGoogleLive, limited: 2, waits: cloudTwoWaits,
 			calls: []string{"GET /v1beta/models", "GET /v1beta/models", "GET /v1beta/models"},
-			want:  cloudVerified("google", "Generative Language API enabled")},
-		{name: "failing", rule: rule, secret: cloudGoogleLive, calls: get, serve: cloudFailing("google", 500, `{}`),
-			want: cloudUnknown("google", "HTTP 500: the provider failed")},
+			want:  verifiedAs("google", "Generative Language API enabled")},
+		{name: "failing", rule: rule, secret: cloudGoogleLive, calls: get, serve: failing("google", 500, `{}`),
+			want: unknownAs("google", "HTTP 500: the provider failed")},
 		{name: "a 403 of another reason", rule: rule, secret: cloudGoogleLive, calls: get,
-			serve: cloudFailing("google", 403, `{"error":{"code":403,"status":"PERMISSION_DENIED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"CONSUMER_SUSPENDED","domain":"googleapis.com"}]}}`),
-			want:  cloudUnknown("google", "HTTP 403 CONSUMER_SUSPENDED: no answer about the key")},
+			serve: failing("google", 403, `{"error":{"code":403,"status":"PERMISSION_DENIED","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"CONSUMER_SUSPENDED","domain":"googleapis.com"}]}}`),
+			want:  unknownAs("google", "HTTP 403 CONSUMER_SUSPENDED: no answer about the key")},
 		{name: "a 400 without a reason", rule: rule, secret: cloudGoogleLive, calls: get,
-			serve: cloudFailing("google", 400, `{"error":{"code":400,"message":"User location is not supported","status":"FAILED_PRECONDITION"}}`),
-			want:  cloudUnknown("google", "unexpected answer: HTTP 400")},
-		{name: "not a model list", rule: rule, secret: cloudGoogleLive, calls: get, serve: cloudFailing("google", 200, `<html></html>`),
-			want: cloudUnknown("google", "unexpected answer: HTTP 200")},
+			serve: failing("google", 400, `{"error":{"code":400,"message":"User location is not supported","status":"FAILED_PRECONDITION"}}`),
+			want:  unknownAs("google", "unexpected answer: HTTP 400")},
+		{name: "not a model list", rule: rule, secret: cloudGoogleLive, calls: get, serve: failing("google", 200, `<html></html>`),
+			want: unknownAs("google", "unexpected answer: HTTP 200")},
 	})
 }
 
@@ -286,29 +172,29 @@ func TestGCPServiceAccount(t *testing.T) {
 	sa := map[string]string{"client_email": cloudSAEmail, "private_key_id": cloudSAKeyID}
 	post := []string{"POST /token"}
 	rule := "private-key"
-	runCloud(t, "gcp", serve, cloudGCPSent, []cloudCase{
+	runProvider(t, "gcp", serve, cloudGCPSent, "3", []providerCase{
 		{name: "live, PKCS #8 escaped as in JSON", rule: rule, secret: live, context: sa, calls: post,
-			want: cloudVerified("gcp", "service account "+cloudSAEmail)},
+			want: verifiedAs("gcp", "service account "+cloudSAEmail)},
 		{name: "live, PKCS #1", rule: rule, secret: pkcs1, context: map[string]string{"client_email": cloudSAEmail}, calls: post,
-			want: cloudVerified("gcp", "service account "+cloudSAEmail)},
+			want: verifiedAs("gcp", "service account "+cloudSAEmail)},
 		{name: "a key the account does not have", rule: rule, secret: other, context: map[string]string{"client_email": cloudSAEmail}, calls: post,
-			want: cloudInvalid("gcp", "HTTP 400 invalid_grant: Invalid JWT Signature.")},
+			want: invalidAs("gcp", "HTTP 400 invalid_grant: Invalid JWT Signature.")},
 		{name: "an account that is gone", rule: rule, secret: live, calls: post,
 			context: map[string]string{"client_email": "gone-account@acme-prod-123456.iam.gserviceaccount.com"},
-			want:    cloudInvalid("gcp", "HTTP 400 invalid_grant: Invalid grant: account not found")},
+			want:    invalidAs("gcp", "HTTP 400 invalid_grant: Invalid grant: account not found")},
 		{name: "not a service account's key", rule: rule, secret: live},
 		{name: "not RSA", rule: rule, secret: cloudPKCS8(t, ec), context: sa,
-			want: cloudUnknown("gcp", "the private key is not RSA: not a service account's")},
+			want: unknownAs("gcp", "the private key is not RSA: not a service account's")},
 		{name: "rate limited twice", rule: rule, secret: live, context: sa, limited: 2, waits: cloudTwoWaits,
 			calls: []string{"POST /token", "POST /token", "POST /token"},
-			want:  cloudVerified("gcp", "service account "+cloudSAEmail)},
-		{name: "failing", rule: rule, secret: live, context: sa, calls: post, serve: cloudFailing("gcp", 500, `{}`),
-			want: cloudUnknown("gcp", "HTTP 500: the provider failed")},
+			want:  verifiedAs("gcp", "service account "+cloudSAEmail)},
+		{name: "failing", rule: rule, secret: live, context: sa, calls: post, serve: failing("gcp", 500, `{}`),
+			want: unknownAs("gcp", "HTTP 500: the provider failed")},
 		{name: "a clock off", rule: rule, secret: live, context: sa, calls: post,
-			serve: cloudFailing("gcp", 400, `{"error":"invalid_grant","error_description":"Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe."}`),
-			want:  cloudUnknown("gcp", "HTTP 400 invalid_grant: Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.")},
-		{name: "no token issued", rule: rule, secret: live, context: sa, calls: post, serve: cloudFailing("gcp", 200, `{"token_type":"Bearer"}`),
-			want: cloudUnknown("gcp", "unexpected answer: HTTP 200")},
+			serve: failing("gcp", 400, `{"error":"invalid_grant","error_description":"Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe."}`),
+			want:  unknownAs("gcp", "HTTP 400 invalid_grant: Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe.")},
+		{name: "no token issued", rule: rule, secret: live, context: sa, calls: post, serve: failing("gcp", 200, `{"token_type":"Bearer"}`),
+			want: unknownAs("gcp", "unexpected answer: HTTP 200")},
 	})
 }
 
@@ -323,7 +209,7 @@ func cloudGCPSent(t *testing.T, c providertest.Call, secret string) {
 			t.Errorf("the private key was sent")
 		}
 	}
-	cloudNowhere(t, c, secret)
+	nowhere(t, c, secret)
 }
 
 func TestAzureStorageKey(t *testing.T) {
@@ -334,26 +220,26 @@ func TestAzureStorageKey(t *testing.T) {
 	acct := map[string]string{"account": cloudAzureAccount}
 	list := []string{"GET /" + cloudAzureAccount + "/"}
 	rule := "azure-storage-account-key"
-	runCloud(t, "azure", serve, cloudAzureSent, []cloudCase{
+	runProvider(t, "azure", serve, cloudAzureSent, "3", []providerCase{
 		{name: "live", rule: rule, secret: cloudAzureKey, context: acct, calls: list,
-			want: cloudVerified("azure", "storage account "+cloudAzureAccount)},
+			want: verifiedAs("azure", "storage account "+cloudAzureAccount)},
 		{name: "another cloud's suffix", rule: rule, secret: cloudAzureKey, calls: list,
 			context: map[string]string{"account": cloudAzureAccount, "endpoint_suffix": "core.chinacloudapi.cn"},
-			want:    cloudVerified("azure", "storage account "+cloudAzureAccount)},
+			want:    verifiedAs("azure", "storage account "+cloudAzureAccount)},
 		{name: "dead", rule: rule, secret: cloudAzureWrong, context: acct, calls: list,
-			want: cloudInvalid("azure", "HTTP 403 AuthenticationFailed: Azure does not accept the key's signature")},
+			want: invalidAs("azure", "HTTP 403 AuthenticationFailed: Azure does not accept the key's signature")},
 		{name: "no account beside it", rule: rule, secret: cloudAzureKey},
 		{name: "an account name that is no host name", rule: rule, secret: cloudAzureKey, context: map[string]string{"account": "evil.example.com/x"}},
 		{name: "rate limited twice", rule: rule, secret: cloudAzureKey, context: acct, limited: 2, waits: cloudTwoWaits,
 			calls: []string{list[0], list[0], list[0]},
-			want:  cloudVerified("azure", "storage account "+cloudAzureAccount)},
-		{name: "failing", rule: rule, secret: cloudAzureKey, context: acct, calls: list, serve: cloudFailing("azure", 500, ``),
-			want: cloudUnknown("azure", "HTTP 500: the provider failed")},
+			want:  verifiedAs("azure", "storage account "+cloudAzureAccount)},
+		{name: "failing", rule: rule, secret: cloudAzureKey, context: acct, calls: list, serve: failing("azure", 500, ``),
+			want: unknownAs("azure", "HTTP 500: the provider failed")},
 		{name: "shared keys not allowed", rule: rule, secret: cloudAzureKey, context: acct, calls: list,
-			serve: cloudFailing("azure", 403, `<?xml version="1.0" encoding="utf-8"?><Error><Code>KeyBasedAuthenticationNotPermitted</Code></Error>`),
-			want:  cloudUnknown("azure", "HTTP 403 KeyBasedAuthenticationNotPermitted: no answer about the key")},
-		{name: "not a container list", rule: rule, secret: cloudAzureKey, context: acct, calls: list, serve: cloudFailing("azure", 200, `{"ok":true}`),
-			want: cloudUnknown("azure", "unexpected answer: HTTP 200")},
+			serve: failing("azure", 403, `<?xml version="1.0" encoding="utf-8"?><Error><Code>KeyBasedAuthenticationNotPermitted</Code></Error>`),
+			want:  unknownAs("azure", "HTTP 403 KeyBasedAuthenticationNotPermitted: no answer about the key")},
+		{name: "not a container list", rule: rule, secret: cloudAzureKey, context: acct, calls: list, serve: failing("azure", 200, `{"ok":true}`),
+			want: unknownAs("azure", "unexpected answer: HTTP 200")},
 	})
 }
 
@@ -367,7 +253,7 @@ func cloudAzureSent(t *testing.T, c providertest.Call, secret string) {
 	if got := c.Query.Encode(); got != "comp=list&maxresults=1" {
 		t.Errorf("query %q", got)
 	}
-	cloudNowhere(t, c, secret)
+	nowhere(t, c, secret)
 }
 
 // TestAzureAccountHost: without an override, the request goes to the
@@ -408,7 +294,7 @@ func TestAzureAccountHost(t *testing.T) {
 				ctx["endpoint_suffix"] = tt.suffix
 			}
 			v := verifyOne(t, sess, "azure-storage-account-key", cloudAzureKey, ctx)
-			if diff := cmp.Diff(cloudVerified("azure", "storage account "+cloudAzureAccount), v); diff != "" {
+			if diff := cmp.Diff(verifiedAs("azure", "storage account "+cloudAzureAccount), v); diff != "" {
 				t.Errorf("verification (-want +got):\n%s", diff)
 			}
 			if diff := cmp.Diff([]string{tt.host + " /?comp=list&maxresults=1"}, got); diff != "" {
@@ -441,23 +327,23 @@ func TestDigitalOceanToken(t *testing.T) {
 	}
 	get := []string{"GET /v2/account"}
 	rule := "digitalocean-token"
-	runCloud(t, "digitalocean", serve, cloudInHeader("Authorization", "Bearer %s"), []cloudCase{
+	runProvider(t, "digitalocean", serve, inHeader("Authorization", "Bearer %s"), "3", []providerCase{
 		{name: "live", rule: rule, secret: cloudDOLive, calls: get,
-			want: cloudVerified("digitalocean", "email sammy@acme.test, uuid b6fr89dbf6d9156cace5f3c78dc9851d957381ef, team Acme")},
+			want: verifiedAs("digitalocean", "email sammy@acme.test, uuid b6fr89dbf6d9156cace5f3c78dc9851d957381ef, team Acme")},
 		{name: "OAuth token", rule: rule, secret: cloudDOOAuth, calls: get,
-			want: cloudVerified("digitalocean", "email ops@acme.test, uuid c7aa89dbf6d9156cace5f3c78dc9851d957381ef, team Ops")},
+			want: verifiedAs("digitalocean", "email ops@acme.test, uuid c7aa89dbf6d9156cace5f3c78dc9851d957381ef, team Ops")},
 		{name: "scoped without account:read", rule: rule, secret: cloudDOScoped, calls: get,
-			want: cloudVerified("digitalocean", "scoped token without account:read")},
+			want: verifiedAs("digitalocean", "scoped token without account:read")},
 		{name: "refresh token not checked", rule: rule, secret: cloudDORefresh},
 		{name: "dead", rule: rule, secret: cloudDODead, calls: get,
-			want: cloudInvalid("digitalocean", "HTTP 401: the provider does not accept it")},
+			want: invalidAs("digitalocean", "HTTP 401: the provider does not accept it")},
 		{name: "rate limited twice", rule: rule, secret: cloudDOLive, limited: 2, waits: cloudTwoWaits,
 			calls: []string{get[0], get[0], get[0]},
-			want:  cloudVerified("digitalocean", "email sammy@acme.test, uuid b6fr89dbf6d9156cace5f3c78dc9851d957381ef, team Acme")},
-		{name: "failing", rule: rule, secret: cloudDOLive, calls: get, serve: cloudFailing("digitalocean", 502, ``),
-			want: cloudUnknown("digitalocean", "HTTP 502: the provider failed")},
-		{name: "not an account", rule: rule, secret: cloudDOLive, calls: get, serve: cloudFailing("digitalocean", 200, `{"droplets":[]}`),
-			want: cloudUnknown("digitalocean", "unexpected answer: HTTP 200")},
+			want:  verifiedAs("digitalocean", "email sammy@acme.test, uuid b6fr89dbf6d9156cace5f3c78dc9851d957381ef, team Acme")},
+		{name: "failing", rule: rule, secret: cloudDOLive, calls: get, serve: failing("digitalocean", 502, ``),
+			want: unknownAs("digitalocean", "HTTP 502: the provider failed")},
+		{name: "not an account", rule: rule, secret: cloudDOLive, calls: get, serve: failing("digitalocean", 200, `{"droplets":[]}`),
+			want: unknownAs("digitalocean", "unexpected answer: HTTP 200")},
 	})
 }
 
@@ -473,20 +359,20 @@ func TestHerokuKey(t *testing.T) {
 		if a := c.Header.Get("Accept"); a != "application/vnd.heroku+json; version=3" {
 			t.Errorf("Accept %q", a)
 		}
-		cloudInHeader("Authorization", "Bearer %s")(t, c, secret)
+		inHeader("Authorization", "Bearer %s")(t, c, secret)
 	}
-	runCloud(t, "heroku", serve, sent, []cloudCase{
+	runProvider(t, "heroku", serve, sent, "3", []providerCase{
 		{name: "live", rule: rule, secret: cloudHerokuLive, calls: get,
-			want: cloudVerified("heroku", "email dev@acme.test, id 01234567-89ab-cdef-0123-456789abcdef")},
+			want: verifiedAs("heroku", "email dev@acme.test, id 01234567-89ab-cdef-0123-456789abcdef")},
 		{name: "dead", rule: rule, secret: cloudHerokuDead, calls: get,
-			want: cloudInvalid("heroku", "HTTP 401: the provider does not accept it")},
+			want: invalidAs("heroku", "HTTP 401: the provider does not accept it")},
 		{name: "rate limited twice", rule: rule, secret: cloudHerokuLive, limited: 2, waits: cloudTwoWaits,
 			calls: []string{get[0], get[0], get[0]},
-			want:  cloudVerified("heroku", "email dev@acme.test, id 01234567-89ab-cdef-0123-456789abcdef")},
-		{name: "failing", rule: rule, secret: cloudHerokuLive, calls: get, serve: cloudFailing("heroku", 500, ``),
-			want: cloudUnknown("heroku", "HTTP 500: the provider failed")},
-		{name: "not an account", rule: rule, secret: cloudHerokuLive, calls: get, serve: cloudFailing("heroku", 200, `[]`),
-			want: cloudUnknown("heroku", "unexpected answer: HTTP 200")},
+			want:  verifiedAs("heroku", "email dev@acme.test, id 01234567-89ab-cdef-0123-456789abcdef")},
+		{name: "failing", rule: rule, secret: cloudHerokuLive, calls: get, serve: failing("heroku", 500, ``),
+			want: unknownAs("heroku", "HTTP 500: the provider failed")},
+		{name: "not an account", rule: rule, secret: cloudHerokuLive, calls: get, serve: failing("heroku", 200, `[]`),
+			want: unknownAs("heroku", "unexpected answer: HTTP 200")},
 	})
 }
 
@@ -502,22 +388,22 @@ func TestNewRelicKey(t *testing.T) {
 		if string(c.Body) != newrelicQuery || c.Header.Get("Content-Type") != "application/json" {
 			t.Errorf("body %q, Content-Type %q", c.Body, c.Header.Get("Content-Type"))
 		}
-		cloudInHeader("Api-Key", "%s")(t, c, secret)
+		inHeader("Api-Key", "%s")(t, c, secret)
 	}
-	runCloud(t, "newrelic", serve, sent, []cloudCase{
+	runProvider(t, "newrelic", serve, sent, "3", []providerCase{
 		{name: "live", rule: rule, secret: cloudNRLive, calls: post,
-			want: cloudVerified("newrelic", "user dana@acme.test, Dana Ops")},
+			want: verifiedAs("newrelic", "user dana@acme.test, Dana Ops")},
 		{name: "dead in both regions", rule: rule, secret: cloudNRDead, calls: []string{"POST /graphql", "POST /graphql"},
-			want: cloudInvalid("newrelic", "HTTP 401: the provider does not accept it (US and EU regions)")},
+			want: invalidAs("newrelic", "HTTP 401: the provider does not accept it (US and EU regions)")},
 		{name: "insert key not checked", rule: rule, secret: cloudNRInsert},
 		{name: "rate limited twice", rule: rule, secret: cloudNRLive, limited: 2, waits: cloudTwoWaits,
 			calls: []string{post[0], post[0], post[0]},
-			want:  cloudVerified("newrelic", "user dana@acme.test, Dana Ops")},
-		{name: "failing", rule: rule, secret: cloudNRLive, calls: post, serve: cloudFailing("newrelic", 500, ``),
-			want: cloudUnknown("newrelic", "HTTP 500: the provider failed")},
+			want:  verifiedAs("newrelic", "user dana@acme.test, Dana Ops")},
+		{name: "failing", rule: rule, secret: cloudNRLive, calls: post, serve: failing("newrelic", 500, ``),
+			want: unknownAs("newrelic", "HTTP 500: the provider failed")},
 		{name: "errors and no user", rule: rule, secret: cloudNRLive, calls: post,
-			serve: cloudFailing("newrelic", 200, `{"errors":[{"message":"Something went wrong"}],"data":{"actor":null}}`),
-			want:  cloudUnknown("newrelic", "unexpected answer: HTTP 200")},
+			serve: failing("newrelic", 200, `{"errors":[{"message":"Something went wrong"}],"data":{"actor":null}}`),
+			want:  unknownAs("newrelic", "unexpected answer: HTTP 200")},
 	})
 }
 
@@ -530,23 +416,23 @@ func TestSentryToken(t *testing.T) {
 		})
 	}
 	get := []string{"GET /api/0/"}
-	runCloud(t, "sentry", serve, cloudInHeader("Authorization", "Bearer %s"), []cloudCase{
+	runProvider(t, "sentry", serve, inHeader("Authorization", "Bearer %s"), "3", []providerCase{
 		{name: "user token", rule: "sentry-user-token", secret: cloudSentryUser, calls: get,
-			want: cloudVerified("sentry", "user dana, dana@acme.test", "org:read", "project:read")},
+			want: verifiedAs("sentry", "user dana, dana@acme.test", "org:read", "project:read")},
 		{name: "organization token", rule: "sentry-org-token", secret: cloudSentryOrg, calls: get,
-			want: cloudVerified("sentry", "organization token", "org:ci")},
+			want: verifiedAs("sentry", "organization token", "org:ci")},
 		{name: "a self-hosted Sentry's token, its endpoint named", rule: "sentry-org-token", secret: cloudSentryOrgToken("https://sentry.acme.internal"), calls: get,
-			want: cloudInvalid("sentry", "HTTP 401: the provider does not accept it")},
+			want: invalidAs("sentry", "HTTP 401: the provider does not accept it")},
 		{name: "dead", rule: "sentry-user-token", secret: cloudSentryDead, calls: get,
-			want: cloudInvalid("sentry", "HTTP 401: the provider does not accept it")},
+			want: invalidAs("sentry", "HTTP 401: the provider does not accept it")},
 		{name: "rate limited twice", rule: "sentry-user-token", secret: cloudSentryUser, limited: 2, waits: cloudTwoWaits,
 			calls: []string{get[0], get[0], get[0]},
-			want:  cloudVerified("sentry", "user dana, dana@acme.test", "org:read", "project:read")},
-		{name: "failing", rule: "sentry-user-token", secret: cloudSentryUser, calls: get, serve: cloudFailing("sentry", 500, ``),
-			want: cloudUnknown("sentry", "HTTP 500: the provider failed")},
+			want:  verifiedAs("sentry", "user dana, dana@acme.test", "org:read", "project:read")},
+		{name: "failing", rule: "sentry-user-token", secret: cloudSentryUser, calls: get, serve: failing("sentry", 500, ``),
+			want: unknownAs("sentry", "HTTP 500: the provider failed")},
 		{name: "the token not taken", rule: "sentry-user-token", secret: cloudSentryUser, calls: get,
-			serve: cloudFailing("sentry", 200, `{"version":"0","auth":null,"user":null}`),
-			want:  cloudUnknown("sentry", "unexpected answer: HTTP 200")},
+			serve: failing("sentry", 200, `{"version":"0","auth":null,"user":null}`),
+			want:  unknownAs("sentry", "unexpected answer: HTTP 200")},
 	})
 }
 
@@ -568,7 +454,7 @@ func TestSentrySelfHosted(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := verifyOne(t, sess, "sentry-org-token", cloudSentryOrgToken("https://sentry.acme.internal"), nil)
-	want := cloudUnknown("sentry", "a token of the Sentry at sentry.acme.internal: name it with --verify-endpoint sentry=URL to check it")
+	want := unknownAs("sentry", "a token of the Sentry at sentry.acme.internal: name it with --verify-endpoint sentry=URL to check it")
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("verification (-want +got):\n%s", diff)
 	}

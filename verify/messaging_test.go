@@ -3,10 +3,8 @@ package verify
 import (
 	"context"
 	"encoding/base64"
-	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -53,133 +51,7 @@ const (
 	mailgunDead    = "key-00000000000000000000000000000000"
 )
 
-// msgCase is one finding verified against a provider's stand-in.
-type msgCase struct {
-	name         string
-	rule, secret string
-	// serve replaces the provider's stand-in (a failing or strange
-	// service).
-	serve func(s *providertest.Server)
-	// limited answers the first requests 429, Retry-After: 2.
-	limited int
-	want    *finding.Verification
-	waits   []time.Duration
-	// calls are the requests the stand-in got: "METHOD /path".
-	calls []string
-}
-
-// msgSent checks that a request carried the secret where the provider
-// takes it, and nowhere else.
-type msgSent func(t *testing.T, c providertest.Call, secret string)
-
-// msgInHeader: the secret only in header name, as format puts it.
-func msgInHeader(name, format string) msgSent {
-	return func(t *testing.T, c providertest.Call, secret string) {
-		t.Helper()
-		if got, want := c.Header.Get(name), fmt.Sprintf(format, secret); got != want {
-			t.Errorf("%s: %q, want %q", name, got, want)
-		}
-		h := c.Header.Clone()
-		h.Del(name)
-		msgNotElsewhere(t, c, h, secret)
-	}
-}
-
-// msgInPath: the secret (or its parts) only in the path, as the provider's
-// API requires.
-func msgInPath(t *testing.T, c providertest.Call, secret string) {
-	t.Helper()
-	c.Path = ""
-	msgNotElsewhere(t, c, c.Header, secret)
-	if c.Header.Get("Authorization") != "" {
-		t.Error("an Authorization header was sent")
-	}
-}
-
-func msgNotElsewhere(t *testing.T, c providertest.Call, h http.Header, secret string) {
-	t.Helper()
-	parts := []string{secret}
-	if u, err := url.Parse(secret); err == nil && u.Host != "" {
-		parts = strings.Split(strings.Trim(u.Path, "/"), "/")
-		parts = parts[len(parts)-1:] // the webhook's token
-	}
-	for _, p := range parts {
-		enc := base64.StdEncoding.EncodeToString([]byte("api:" + p))
-		for _, where := range []string{c.Path, c.Query.Encode(), string(c.Body), fmt.Sprint(h)} {
-			if strings.Contains(where, p) || strings.Contains(where, enc) {
-				t.Errorf("the secret was sent in %q", where)
-			}
-		}
-	}
-}
-
-func runMessaging(t *testing.T, provider string, serve func(s *providertest.Server), sent msgSent, tests []msgCase) {
-	t.Helper()
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			s := providertest.New(t)
-			if tt.serve != nil {
-				tt.serve(s)
-			} else {
-				serve(s)
-			}
-			if tt.limited > 0 {
-				s.RateLimit(provider, tt.limited, "2")
-			}
-			var waits []time.Duration
-			got := verifyOne(t, session(t, s, &waits, provider), tt.rule, tt.secret, nil)
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("verification (-want +got):\n%s", diff)
-			}
-			if got != nil && got.Error != "" && strings.Contains(got.Error, tt.secret) {
-				t.Error("the error holds the secret")
-			}
-			if got != nil && strings.Contains(got.Identity, tt.secret) {
-				t.Error("the identity holds the secret")
-			}
-			if diff := cmp.Diff(tt.waits, waits); diff != "" {
-				t.Errorf("waits (-want +got):\n%s", diff)
-			}
-			all := s.Calls("")
-			var calls []string
-			host := strings.TrimPrefix(s.URL, "http://")
-			for _, c := range all {
-				calls = append(calls, c.Method+" "+c.Path)
-				if c.Provider != provider || c.Host != host {
-					t.Errorf("a request to %s at %s", c.Provider, c.Host)
-				}
-				sent(t, c, tt.secret)
-			}
-			if diff := cmp.Diff(tt.calls, calls); diff != "" {
-				t.Errorf("requests (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-// msgFailing answers every request with status and body.
-func msgFailing(provider string, status int, body string) func(s *providertest.Server) {
-	return func(s *providertest.Server) {
-		s.Handle(provider, func(w http.ResponseWriter, _ *http.Request) {
-			w.WriteHeader(status)
-			_, _ = w.Write([]byte(body))
-		})
-	}
-}
-
-func msgVerified(provider, identity string, scopes ...string) *finding.Verification {
-	return &finding.Verification{Status: finding.StatusVerified, Provider: provider, Identity: identity, Scopes: scopes}
-}
-
-func msgInvalid(provider, why string) *finding.Verification {
-	return &finding.Verification{Status: finding.StatusInvalid, Provider: provider, Error: why}
-}
-
-func msgUnknown(provider, why string) *finding.Verification {
-	return &finding.Verification{Status: finding.StatusUnknown, Provider: provider, Error: why}
-}
-
+// providerCase is one finding verified against a provider's stand-in.
 var msgTwoWaits = []time.Duration{2 * time.Second, 2 * time.Second}
 
 func TestSlackToken(t *testing.T) {
@@ -193,32 +65,32 @@ func TestSlackToken(t *testing.T) {
 		}, nil)
 	}
 	post := []string{"POST /auth.test"}
-	runMessaging(t, "slack", serve, msgInHeader("Authorization", "Bearer %s"), []msgCase{
+	runProvider(t, "slack", serve, inHeader("Authorization", "Bearer %s"), "2", []providerCase{
 		{name: "bot token", rule: "slack-token", secret: slackBot, calls: post,
-			want: msgVerified("slack", "user deploybot (U0BOT), team Acme (T0123ABCD)", "chat:write", "channels:read")},
+			want: verifiedAs("slack", "user deploybot (U0BOT), team Acme (T0123ABCD)", "chat:write", "channels:read")},
 		{name: "user token", rule: "slack-token", secret: slackUser, calls: post,
-			want: msgVerified("slack", "user grace (W012345), team Acme (T0123ABCD)", "identify")},
+			want: verifiedAs("slack", "user grace (W012345), team Acme (T0123ABCD)", "identify")},
 		{name: "app-level token", rule: "slack-app-token", secret: slackApp, calls: post,
-			want: msgVerified("slack", "app A0123456789, team Acme (T0123ABCD)")},
+			want: verifiedAs("slack", "app A0123456789, team Acme (T0123ABCD)")},
 		{name: "unknown token", rule: "slack-token", secret: "xoxb-123456789012-0000000000000-NotAKnownTokenAtAll00", calls: post,
-			want: msgInvalid("slack", "slack: invalid_auth")},
+			want: invalidAs("slack", "slack: invalid_auth")},
 		{name: "revoked token", rule: "slack-token", secret: slackRevoked, calls: post,
-			want: msgInvalid("slack", "slack: token_revoked")},
+			want: invalidAs("slack", "slack: token_revoked")},
 		{name: "rate limited twice", rule: "slack-token", secret: slackBot, limited: 2, waits: msgTwoWaits, calls: []string{"POST /auth.test", "POST /auth.test", "POST /auth.test"},
-			want: msgVerified("slack", "user deploybot (U0BOT), team Acme (T0123ABCD)", "chat:write", "channels:read")},
+			want: verifiedAs("slack", "user deploybot (U0BOT), team Acme (T0123ABCD)", "chat:write", "channels:read")},
 		{name: "refresh token: not asked", rule: "slack-token", secret: slackRefresh},
 		{name: "an error that says nothing of the token", rule: "slack-token", secret: slackBot, calls: post,
-			serve: msgFailing("slack", http.StatusOK, `{"ok":false,"error":"not_allowed_token_type"}`),
-			want:  msgUnknown("slack", "slack: not_allowed_token_type")},
+			serve: failing("slack", http.StatusOK, `{"ok":false,"error":"not_allowed_token_type"}`),
+			want:  unknownAs("slack", "slack: not_allowed_token_type")},
 		{name: "an error that is not a code", rule: "slack-token", secret: slackBot, calls: post,
-			serve: msgFailing("slack", http.StatusOK, `{"ok":false,"error":"call \u001b[31m+1 555 0100 now"}`),
-			want:  msgUnknown("slack", "unexpected answer: HTTP 200")},
+			serve: failing("slack", http.StatusOK, `{"ok":false,"error":"call \u001b[31m+1 555 0100 now"}`),
+			want:  unknownAs("slack", "unexpected answer: HTTP 200")},
 		{name: "500", rule: "slack-token", secret: slackBot, calls: post,
-			serve: msgFailing("slack", http.StatusInternalServerError, `oops`),
-			want:  msgUnknown("slack", "HTTP 500: the provider failed")},
+			serve: failing("slack", http.StatusInternalServerError, `oops`),
+			want:  unknownAs("slack", "HTTP 500: the provider failed")},
 		{name: "not Slack's answer", rule: "slack-token", secret: slackBot, calls: post,
-			serve: msgFailing("slack", http.StatusOK, `<html>captive portal</html>`),
-			want:  msgUnknown("slack", "unexpected answer: HTTP 200")},
+			serve: failing("slack", http.StatusOK, `<html>captive portal</html>`),
+			want:  unknownAs("slack", "unexpected answer: HTTP 200")},
 	})
 }
 
@@ -233,30 +105,30 @@ func TestSlackWebhook(t *testing.T) {
 	post := func(secret string) []string {
 		return []string{"POST " + strings.TrimPrefix(secret, "https://hooks.slack.com")}
 	}
-	runMessaging(t, "slack", serve, slackHookSent, []msgCase{
+	runProvider(t, "slack", serve, slackHookSent, "2", []providerCase{
 		{name: "live", rule: "slack-webhook", secret: slackHookLive, calls: post(slackHookLive),
-			want: msgVerified("slack", "incoming webhook of team T0123ABCD")},
+			want: verifiedAs("slack", "incoming webhook of team T0123ABCD")},
 		{name: "http URL: sent over https to Slack's host", rule: "slack-webhook", secret: "http://hooks.slack.com" + slackHookPath, calls: post(slackHookLive),
-			want: msgVerified("slack", "incoming webhook of team T0123ABCD")},
+			want: verifiedAs("slack", "incoming webhook of team T0123ABCD")},
 		{name: "archived channel", rule: "slack-webhook", secret: slackHookGone, calls: post(slackHookGone),
-			want: msgInvalid("slack", "HTTP 410 channel_is_archived: the webhook cannot post")},
+			want: invalidAs("slack", "HTTP 410 channel_is_archived: the webhook cannot post")},
 		{name: "wrong token", rule: "slack-webhook", secret: slackHookBad, calls: post(slackHookBad),
-			want: msgInvalid("slack", "HTTP 403 invalid_token: the webhook cannot post")},
+			want: invalidAs("slack", "HTTP 403 invalid_token: the webhook cannot post")},
 		{name: "no such webhook", rule: "slack-webhook", secret: slackHookNone, calls: post(slackHookNone),
-			want: msgInvalid("slack", "HTTP 404 no_service: the webhook cannot post")},
+			want: invalidAs("slack", "HTTP 404 no_service: the webhook cannot post")},
 		{name: "rate limited twice", rule: "slack-webhook", secret: slackHookLive, limited: 2, waits: msgTwoWaits,
 			calls: append(append(post(slackHookLive), post(slackHookLive)...), post(slackHookLive)...),
-			want:  msgVerified("slack", "incoming webhook of team T0123ABCD")},
+			want:  verifiedAs("slack", "incoming webhook of team T0123ABCD")},
 		{name: "workflow webhook: not asked", rule: "slack-webhook", secret: slackWorkflow},
 		{name: "500", rule: "slack-webhook", secret: slackHookLive, calls: post(slackHookLive),
-			serve: msgFailing("slack", http.StatusInternalServerError, "rollup_error"),
-			want:  msgUnknown("slack", "HTTP 500: the provider failed")},
+			serve: failing("slack", http.StatusInternalServerError, "rollup_error"),
+			want:  unknownAs("slack", "HTTP 500: the provider failed")},
 		{name: "posted: no answer to trust", rule: "slack-webhook", secret: slackHookLive, calls: post(slackHookLive),
-			serve: msgFailing("slack", http.StatusOK, "ok"),
-			want:  msgUnknown("slack", "unexpected answer: HTTP 200")},
+			serve: failing("slack", http.StatusOK, "ok"),
+			want:  unknownAs("slack", "unexpected answer: HTTP 200")},
 		{name: "not Slack's answer", rule: "slack-webhook", secret: slackHookLive, calls: post(slackHookLive),
-			serve: msgFailing("slack", http.StatusBadRequest, "<html>Bad Request</html>"),
-			want:  msgUnknown("slack", "unexpected answer: HTTP 400")},
+			serve: failing("slack", http.StatusBadRequest, "<html>Bad Request</html>"),
+			want:  unknownAs("slack", "unexpected answer: HTTP 400")},
 	})
 }
 
@@ -266,7 +138,7 @@ func slackHookSent(t *testing.T, c providertest.Call, secret string) {
 	if string(c.Body) != "{}" || c.Header.Get("Content-Type") != "application/json" {
 		t.Errorf("sent %q (%s), want {} as JSON", c.Body, c.Header.Get("Content-Type"))
 	}
-	msgInPath(t, c, secret)
+	inPath(t, c, secret)
 }
 
 func TestDiscordWebhook(t *testing.T) {
@@ -279,29 +151,29 @@ func TestDiscordWebhook(t *testing.T) {
 	get := func(secret string) []string {
 		return []string{"GET /v10/webhooks/" + strings.TrimPrefix(secret[strings.Index(secret, "/webhooks/"):], "/webhooks/")}
 	}
-	live := msgVerified("discord", "webhook Deploys ("+discordID+"), channel 199737254929760256, guild 199737254929760257")
-	runMessaging(t, "discord", serve, msgInPath, []msgCase{
+	live := verifiedAs("discord", "webhook Deploys ("+discordID+"), channel 199737254929760256, guild 199737254929760257")
+	runProvider(t, "discord", serve, inPath, "2", []providerCase{
 		{name: "live", rule: "discord-webhook", secret: discordLive, calls: get(discordLive), want: live},
 		{name: "discordapp host: asked at discord.com", rule: "discord-webhook", secret: discordPTB, calls: get(discordLive), want: live},
 		{name: "wrong token", rule: "discord-webhook", secret: discordBadTok, calls: get(discordBadTok),
-			want: msgInvalid("discord", "HTTP 401: invalid webhook token")},
+			want: invalidAs("discord", "HTTP 401: invalid webhook token")},
 		{name: "deleted webhook", rule: "discord-webhook", secret: discordUnknown, calls: get(discordUnknown),
-			want: msgInvalid("discord", "HTTP 404: unknown webhook")},
+			want: invalidAs("discord", "HTTP 404: unknown webhook")},
 		{name: "rate limited twice", rule: "discord-webhook", secret: discordLive, limited: 2, waits: msgTwoWaits,
 			calls: append(append(get(discordLive), get(discordLive)...), get(discordLive)...), want: live},
 		{name: "not a webhook URL: not asked", rule: "discord-webhook", secret: "https://discord.com/api/webhooks/123/short"},
 		{name: "500", rule: "discord-webhook", secret: discordLive, calls: get(discordLive),
-			serve: msgFailing("discord", http.StatusBadGateway, ""),
-			want:  msgUnknown("discord", "HTTP 502: the provider failed")},
+			serve: failing("discord", http.StatusBadGateway, ""),
+			want:  unknownAs("discord", "HTTP 502: the provider failed")},
 		{name: "a 401 that is not Discord's", rule: "discord-webhook", secret: discordLive, calls: get(discordLive),
-			serve: msgFailing("discord", http.StatusUnauthorized, "Unauthorized"),
-			want:  msgUnknown("discord", "unexpected answer: HTTP 401")},
+			serve: failing("discord", http.StatusUnauthorized, "Unauthorized"),
+			want:  unknownAs("discord", "unexpected answer: HTTP 401")},
 		{name: "a 404 that is not Discord's", rule: "discord-webhook", secret: discordLive, calls: get(discordLive),
-			serve: msgFailing("discord", http.StatusNotFound, "not here"),
-			want:  msgUnknown("discord", "unexpected answer: HTTP 404")},
+			serve: failing("discord", http.StatusNotFound, "not here"),
+			want:  unknownAs("discord", "unexpected answer: HTTP 404")},
 		{name: "another webhook's answer", rule: "discord-webhook", secret: discordLive, calls: get(discordLive),
-			serve: msgFailing("discord", http.StatusOK, `{"id":"1","channel_id":"2","name":"x"}`),
-			want:  msgUnknown("discord", "unexpected answer: HTTP 200")},
+			serve: failing("discord", http.StatusOK, `{"id":"1","channel_id":"2","name":"x"}`),
+			want:  unknownAs("discord", "unexpected answer: HTTP 200")},
 	})
 }
 
@@ -311,26 +183,26 @@ func TestTelegramBot(t *testing.T) {
 		s.Telegram(map[string]providertest.TelegramBot{telegramLive: {ID: 123456789, Username: "acme_deploy_bot", FirstName: "Acme Deploy"}})
 	}
 	get := func(token string) []string { return []string{"GET /bot" + token + "/getMe"} }
-	live := msgVerified("telegram", "bot @acme_deploy_bot (Acme Deploy)")
-	runMessaging(t, "telegram", serve, msgInPath, []msgCase{
+	live := verifiedAs("telegram", "bot @acme_deploy_bot (Acme Deploy)")
+	runProvider(t, "telegram", serve, inPath, "2", []providerCase{
 		{name: "live", rule: "telegram-bot-token", secret: telegramLive, calls: get(telegramLive), want: live},
 		{name: "dead", rule: "telegram-bot-token", secret: telegramDead, calls: get(telegramDead),
-			want: msgInvalid("telegram", "HTTP 401: Telegram does not accept the token")},
+			want: invalidAs("telegram", "HTTP 401: Telegram does not accept the token")},
 		{name: "a token Telegram cannot read", rule: "telegram-bot-token", secret: telegramDead, calls: get(telegramDead),
-			serve: msgFailing("telegram", http.StatusNotFound, `{"ok":false,"error_code":404,"description":"Not Found"}`),
-			want:  msgInvalid("telegram", "HTTP 404: Telegram does not accept the token")},
+			serve: failing("telegram", http.StatusNotFound, `{"ok":false,"error_code":404,"description":"Not Found"}`),
+			want:  invalidAs("telegram", "HTTP 404: Telegram does not accept the token")},
 		{name: "rate limited twice", rule: "telegram-bot-token", secret: telegramLive, limited: 2, waits: msgTwoWaits,
 			calls: append(append(get(telegramLive), get(telegramLive)...), get(telegramLive)...), want: live},
 		{name: "not a token: not asked", rule: "telegram-bot-token", secret: "123456789:AA/../../x"},
 		{name: "500", rule: "telegram-bot-token", secret: telegramLive, calls: get(telegramLive),
-			serve: msgFailing("telegram", http.StatusInternalServerError, `{"ok":false,"error_code":500}`),
-			want:  msgUnknown("telegram", "HTTP 500: the provider failed")},
+			serve: failing("telegram", http.StatusInternalServerError, `{"ok":false,"error_code":500}`),
+			want:  unknownAs("telegram", "HTTP 500: the provider failed")},
 		{name: "not Telegram's answer", rule: "telegram-bot-token", secret: telegramLive, calls: get(telegramLive),
-			serve: msgFailing("telegram", http.StatusOK, `{"ok":true,"result":{"is_bot":false,"username":"someone"}}`),
-			want:  msgUnknown("telegram", "unexpected answer: HTTP 200")},
+			serve: failing("telegram", http.StatusOK, `{"ok":true,"result":{"is_bot":false,"username":"someone"}}`),
+			want:  unknownAs("telegram", "unexpected answer: HTTP 200")},
 		{name: "a 401 that is not Telegram's", rule: "telegram-bot-token", secret: telegramLive, calls: get(telegramLive),
-			serve: msgFailing("telegram", http.StatusUnauthorized, `proxy authentication required`),
-			want:  msgUnknown("telegram", "unexpected answer: HTTP 401")},
+			serve: failing("telegram", http.StatusUnauthorized, `proxy authentication required`),
+			want:  unknownAs("telegram", "unexpected answer: HTTP 401")},
 	})
 }
 
@@ -344,27 +216,27 @@ func TestOpenAIKey(t *testing.T) {
 		})
 	}
 	get := []string{"GET /v1/models"}
-	runMessaging(t, "openai", serve, msgInHeader("Authorization", "Bearer %s"), []msgCase{
-		{name: "live", rule: "openai-api-key", secret: openaiLive, calls: get, want: msgVerified("openai", "organization org-acme")},
-		{name: "dead", rule: "openai-api-key", secret: openaiDead, calls: get, want: msgInvalid("openai", "HTTP 401: invalid_api_key")},
+	runProvider(t, "openai", serve, inHeader("Authorization", "Bearer %s"), "2", []providerCase{
+		{name: "live", rule: "openai-api-key", secret: openaiLive, calls: get, want: verifiedAs("openai", "organization org-acme")},
+		{name: "dead", rule: "openai-api-key", secret: openaiDead, calls: get, want: invalidAs("openai", "HTTP 401: invalid_api_key")},
 		{name: "restricted key", rule: "openai-api-key", secret: openaiScoped, calls: get,
-			want: msgVerified("openai", "organization org-acme, restricted key: may not list models")},
+			want: verifiedAs("openai", "organization org-acme, restricted key: may not list models")},
 		// insufficient_quota is a 429: the caller asks three times.
 		{name: "out of credit", rule: "openai-api-key", secret: openaiBroke, calls: []string{"GET /v1/models", "GET /v1/models", "GET /v1/models"},
-			waits: []time.Duration{time.Second, 2 * time.Second}, want: msgVerified("openai", "out of credit (insufficient_quota)")},
+			waits: []time.Duration{time.Second, 2 * time.Second}, want: verifiedAs("openai", "out of credit (insufficient_quota)")},
 		{name: "rate limited twice", rule: "openai-api-key", secret: openaiLive, limited: 2, waits: msgTwoWaits,
-			calls: []string{"GET /v1/models", "GET /v1/models", "GET /v1/models"}, want: msgVerified("openai", "organization org-acme")},
+			calls: []string{"GET /v1/models", "GET /v1/models", "GET /v1/models"}, want: verifiedAs("openai", "organization org-acme")},
 		{name: "rate limited throughout", rule: "openai-api-key", secret: openaiLive, limited: 3, waits: msgTwoWaits,
-			calls: []string{"GET /v1/models", "GET /v1/models", "GET /v1/models"}, want: msgUnknown("openai", "rate limited (HTTP 429) after retries")},
+			calls: []string{"GET /v1/models", "GET /v1/models", "GET /v1/models"}, want: unknownAs("openai", "rate limited (HTTP 429) after retries")},
 		{name: "500", rule: "openai-api-key", secret: openaiLive, calls: get,
-			serve: msgFailing("openai", http.StatusInternalServerError, `{"error":{"message":"The server had an error"}}`),
-			want:  msgUnknown("openai", "HTTP 500: the provider failed")},
+			serve: failing("openai", http.StatusInternalServerError, `{"error":{"message":"The server had an error"}}`),
+			want:  unknownAs("openai", "HTTP 500: the provider failed")},
 		{name: "not OpenAI's answer", rule: "openai-api-key", secret: openaiLive, calls: get,
-			serve: msgFailing("openai", http.StatusOK, `{"hello":"world"}`),
-			want:  msgUnknown("openai", "unexpected answer: HTTP 200")},
+			serve: failing("openai", http.StatusOK, `{"hello":"world"}`),
+			want:  unknownAs("openai", "unexpected answer: HTTP 200")},
 		{name: "region not served", rule: "openai-api-key", secret: openaiLive, calls: get,
-			serve: msgFailing("openai", http.StatusForbidden, `{"error":{"code":"unsupported_country_region_territory"}}`),
-			want:  msgUnknown("openai", "unexpected answer: HTTP 403")},
+			serve: failing("openai", http.StatusForbidden, `{"error":{"code":"unsupported_country_region_territory"}}`),
+			want:  unknownAs("openai", "unexpected answer: HTTP 403")},
 	})
 }
 
@@ -378,24 +250,24 @@ func TestAnthropicKey(t *testing.T) {
 		})
 	}
 	models := []string{"GET /v1/models"}
-	runMessaging(t, "anthropic", serve, anthropicSent, []msgCase{
+	runProvider(t, "anthropic", serve, anthropicSent, "2", []providerCase{
 		{name: "live", rule: "anthropic-api-key", secret: anthropicLive, calls: models,
-			want: msgVerified("anthropic", "organization 0f1e2d3c-aaaa-bbbb-cccc-000000000001")},
+			want: verifiedAs("anthropic", "organization 0f1e2d3c-aaaa-bbbb-cccc-000000000001")},
 		{name: "dead", rule: "anthropic-api-key", secret: anthropicDead, calls: models,
-			want: msgInvalid("anthropic", "HTTP 401: authentication_error")},
+			want: invalidAs("anthropic", "HTTP 401: authentication_error")},
 		{name: "not allowed", rule: "anthropic-api-key", secret: anthropicDeny, calls: models,
-			want: msgVerified("anthropic", "organization 0f1e2d3c-aaaa-bbbb-cccc-000000000001, permission_error: may not read this")},
+			want: verifiedAs("anthropic", "organization 0f1e2d3c-aaaa-bbbb-cccc-000000000001, permission_error: may not read this")},
 		{name: "admin key", rule: "anthropic-api-key", secret: anthropicAdmin, calls: []string{"GET /v1/organizations/me"},
-			want: msgVerified("anthropic", "admin key of organization Acme (0f1e2d3c-aaaa-bbbb-cccc-000000000001)")},
+			want: verifiedAs("anthropic", "admin key of organization Acme (0f1e2d3c-aaaa-bbbb-cccc-000000000001)")},
 		{name: "rate limited twice", rule: "anthropic-api-key", secret: anthropicLive, limited: 2, waits: msgTwoWaits,
 			calls: []string{"GET /v1/models", "GET /v1/models", "GET /v1/models"},
-			want:  msgVerified("anthropic", "organization 0f1e2d3c-aaaa-bbbb-cccc-000000000001")},
+			want:  verifiedAs("anthropic", "organization 0f1e2d3c-aaaa-bbbb-cccc-000000000001")},
 		{name: "overloaded", rule: "anthropic-api-key", secret: anthropicLive, calls: models,
-			serve: msgFailing("anthropic", 529, `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`),
-			want:  msgUnknown("anthropic", "HTTP 529: the provider failed")},
+			serve: failing("anthropic", 529, `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}`),
+			want:  unknownAs("anthropic", "HTTP 529: the provider failed")},
 		{name: "not Anthropic's answer", rule: "anthropic-api-key", secret: anthropicLive, calls: models,
-			serve: msgFailing("anthropic", http.StatusUnauthorized, `Unauthorized`),
-			want:  msgUnknown("anthropic", "unexpected answer: HTTP 401")},
+			serve: failing("anthropic", http.StatusUnauthorized, `Unauthorized`),
+			want:  unknownAs("anthropic", "unexpected answer: HTTP 401")},
 	})
 }
 
@@ -404,7 +276,7 @@ func anthropicSent(t *testing.T, c providertest.Call, secret string) {
 	if v := c.Header.Get("Anthropic-Version"); v != "2023-06-01" {
 		t.Errorf("anthropic-version %q", v)
 	}
-	msgInHeader("X-Api-Key", "%s")(t, c, secret)
+	inHeader("X-Api-Key", "%s")(t, c, secret)
 }
 
 func TestSendGridKey(t *testing.T) {
@@ -413,19 +285,19 @@ func TestSendGridKey(t *testing.T) {
 		s.SendGrid(map[string][]string{sendgridLive: {"mail.send", "templates.read"}})
 	}
 	get := []string{"GET /v3/scopes"}
-	live := msgVerified("sendgrid", "API key with 2 scopes", "mail.send", "templates.read")
-	runMessaging(t, "sendgrid", serve, msgInHeader("Authorization", "Bearer %s"), []msgCase{
+	live := verifiedAs("sendgrid", "API key with 2 scopes", "mail.send", "templates.read")
+	runProvider(t, "sendgrid", serve, inHeader("Authorization", "Bearer %s"), "2", []providerCase{
 		{name: "live", rule: "sendgrid-api-key", secret: sendgridLive, calls: get, want: live},
 		{name: "dead", rule: "sendgrid-api-key", secret: sendgridDead, calls: get,
-			want: msgInvalid("sendgrid", "HTTP 401: the provider does not accept it")},
+			want: invalidAs("sendgrid", "HTTP 401: the provider does not accept it")},
 		{name: "rate limited twice", rule: "sendgrid-api-key", secret: sendgridLive, limited: 2, waits: msgTwoWaits,
 			calls: []string{"GET /v3/scopes", "GET /v3/scopes", "GET /v3/scopes"}, want: live},
 		{name: "500", rule: "sendgrid-api-key", secret: sendgridLive, calls: get,
-			serve: msgFailing("sendgrid", http.StatusInternalServerError, ``),
-			want:  msgUnknown("sendgrid", "HTTP 500: the provider failed")},
+			serve: failing("sendgrid", http.StatusInternalServerError, ``),
+			want:  unknownAs("sendgrid", "HTTP 500: the provider failed")},
 		{name: "not SendGrid's answer", rule: "sendgrid-api-key", secret: sendgridLive, calls: get,
-			serve: msgFailing("sendgrid", http.StatusOK, `{"result":[]}`),
-			want:  msgUnknown("sendgrid", "unexpected answer: HTTP 200")},
+			serve: failing("sendgrid", http.StatusOK, `{"result":[]}`),
+			want:  unknownAs("sendgrid", "unexpected answer: HTTP 200")},
 	})
 }
 
@@ -437,20 +309,20 @@ func TestMailgunKey(t *testing.T) {
 		})
 	}
 	get := []string{"GET /v3/domains"}
-	live := msgVerified("mailgun", "US region, 2 domains (mg.acme.example, ...)")
+	live := verifiedAs("mailgun", "US region, 2 domains (mg.acme.example, ...)")
 	// The Basic header holds "api:KEY", not the key: check it apart.
-	runMessaging(t, "mailgun", serve, mailgunSent, []msgCase{
+	runProvider(t, "mailgun", serve, mailgunSent, "2", []providerCase{
 		{name: "live", rule: "mailgun-api-key", secret: mailgunUS, calls: get, want: live},
 		{name: "dead", rule: "mailgun-api-key", secret: mailgunDead, calls: []string{"GET /v3/domains", "GET /v3/domains"},
-			want: msgInvalid("mailgun", "HTTP 401 from the US and EU hosts: Mailgun does not accept the key")},
+			want: invalidAs("mailgun", "HTTP 401 from the US and EU hosts: Mailgun does not accept the key")},
 		{name: "rate limited twice", rule: "mailgun-api-key", secret: mailgunUS, limited: 2, waits: msgTwoWaits,
 			calls: []string{"GET /v3/domains", "GET /v3/domains", "GET /v3/domains"}, want: live},
 		{name: "500", rule: "mailgun-api-key", secret: mailgunUS, calls: get,
-			serve: msgFailing("mailgun", http.StatusInternalServerError, ``),
-			want:  msgUnknown("mailgun", "HTTP 500: the provider failed")},
+			serve: failing("mailgun", http.StatusInternalServerError, ``),
+			want:  unknownAs("mailgun", "HTTP 500: the provider failed")},
 		{name: "not Mailgun's answer", rule: "mailgun-api-key", secret: mailgunUS, calls: get,
-			serve: msgFailing("mailgun", http.StatusOK, `[]`),
-			want:  msgUnknown("mailgun", "unexpected answer: HTTP 200")},
+			serve: failing("mailgun", http.StatusOK, `[]`),
+			want:  unknownAs("mailgun", "unexpected answer: HTTP 200")},
 	})
 }
 
@@ -461,7 +333,7 @@ func mailgunSent(t *testing.T, c providertest.Call, secret string) {
 	}
 	h := c.Header.Clone()
 	h.Del("Authorization")
-	msgNotElsewhere(t, c, h, secret)
+	notElsewhere(t, c, h, secret)
 	if c.Query.Get("limit") != "1" {
 		t.Errorf("query %q, want limit=1", c.Query.Encode())
 	}

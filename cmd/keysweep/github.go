@@ -179,13 +179,8 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 	}
 	opts.Results, _ = finding.ParseResults(o.results) // validated
 	opts.ReverifyAfter, opts.Now = o.reverify, s.now
-	switch {
-	case sess != nil && vs != nil:
-		opts.Verifier = both{sess, vs}
-	case sess != nil:
-		opts.Verifier = sess
-	case vs != nil:
-		opts.Verifier = vs
+	if v := verifiers(sess, vs); v != nil {
+		opts.Verifier = v
 	}
 	if showProgress(s.errOut, o.noProgress) {
 		opts.Progress = report.NewSweepProgress(s.errOut)
@@ -255,6 +250,25 @@ func (o *githubOptions) tokens(hosts *github.Hosts) (github.TokenSource, error) 
 		return github.StaticToken(tok), nil
 	}
 	return nil, nil
+}
+
+// processor verifies findings in place.
+type processor interface {
+	Process(ctx context.Context, fs []finding.Finding)
+}
+
+// verifiers is what verifies a run's findings: AWS's session, the other
+// providers', both, or nil.
+func verifiers(sess *aws.Session, vs *verify.Session) processor {
+	switch {
+	case sess != nil && vs != nil:
+		return both{sess, vs}
+	case sess != nil:
+		return sess
+	case vs != nil:
+		return vs
+	}
+	return nil
 }
 
 // both verifies AWS keys, then the other secrets.

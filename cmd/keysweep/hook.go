@@ -130,13 +130,8 @@ func (o *preReceiveOptions) openVerifiers(ctx context.Context, s *streams, h *ho
 			return err
 		}
 	}
-	switch {
-	case sess != nil && vs != nil:
-		h.Verify = both{sess, vs}
-	case sess != nil:
-		h.Verify = sess
-	case vs != nil:
-		h.Verify = vs
+	if v := verifiers(sess, vs); v != nil {
+		h.Verify = v
 	}
 	return nil
 }

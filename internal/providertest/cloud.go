@@ -15,13 +15,6 @@ import (
 	"time"
 )
 
-// cloudJSON answers status with v as JSON.
-func cloudJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // cloudBearer is the token of an "Authorization: Bearer" header, "" when
 // there is none.
 func cloudBearer(r *http.Request) string {
@@ -49,7 +42,7 @@ func (s *Server) Stripe(keys map[string]StripeAccount) {
 			key = u
 		}
 		stripeError := func(status int, msg string) {
-			cloudJSON(w, status, map[string]any{"error": map[string]any{"type": "invalid_request_error", "message": msg}})
+			writeJSON(w, status, map[string]any{"error": map[string]any{"type": "invalid_request_error", "message": msg}})
 		}
 		if key == "" {
 			stripeError(http.StatusUnauthorized, "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth.")
@@ -68,7 +61,7 @@ func (s *Server) Stripe(keys map[string]StripeAccount) {
 			stripeError(http.StatusForbidden, fmt.Sprintf("The provided key '%s' does not have the required permissions for this endpoint on account '%s'. Having the 'rak_account_read' permission would allow this request to continue.", stripeMask(key), acct.ID))
 			return
 		}
-		cloudJSON(w, http.StatusOK, map[string]any{
+		writeJSON(w, http.StatusOK, map[string]any{
 			"id": acct.ID, "object": "account", "email": acct.Email, "type": "standard",
 			"settings": map[string]any{"dashboard": map[string]any{"display_name": acct.Name, "timezone": "Etc/UTC"}},
 		})
@@ -106,7 +99,7 @@ func (s *Server) Google(keys map[string]GoogleKey) {
 					"domain": "googleapis.com", "metadata": meta,
 				}}
 			}
-			cloudJSON(w, code, map[string]any{"error": e})
+			writeJSON(w, code, map[string]any{"error": e})
 		}
 		key := r.Header.Get("X-Goog-Api-Key")
 		if key == "" {
@@ -130,7 +123,7 @@ func (s *Server) Google(keys map[string]GoogleKey) {
 				map[string]string{"service": service, "consumer": "projects/" + k.Project})
 			return
 		}
-		cloudJSON(w, http.StatusOK, map[string]any{
+		writeJSON(w, http.StatusOK, map[string]any{
 			"models":        []any{map[string]any{"name": "models/gemini-2.0-flash", "displayName": "Gemini 2.0 Flash"}},
 			"nextPageToken": "Ch5tb2RlbHMvZ2VtaW5p",
 		})
@@ -153,7 +146,7 @@ const GCPAudience = "https://oauth2.googleapis.com/token"
 func (s *Server) GCP(accounts map[string]ServiceAccount) {
 	s.Handle("gcp", func(w http.ResponseWriter, r *http.Request) {
 		oauthError := func(status int, code, desc string) {
-			cloudJSON(w, status, map[string]string{"error": code, "error_description": desc})
+			writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
 		}
 		if r.URL.Path != "/token" {
 			http.NotFound(w, r)
@@ -211,7 +204,7 @@ func (s *Server) GCP(accounts map[string]ServiceAccount) {
 			oauthError(http.StatusBadRequest, "invalid_scope", "Invalid OAuth scope or ID token audience provided.")
 			return
 		}
-		cloudJSON(w, http.StatusOK, map[string]any{"access_token": "ya29.stand-in-token", "expires_in": 3599, "token_type": "Bearer"})
+		writeJSON(w, http.StatusOK, map[string]any{"access_token": "ya29.stand-in-token", "expires_in": 3599, "token_type": "Bearer"})
 	})
 }
 
@@ -314,18 +307,18 @@ func (s *Server) DigitalOcean(tokens map[string]DigitalOceanAccount) {
 	s.Handle("digitalocean", func(w http.ResponseWriter, r *http.Request) {
 		a, ok := tokens[cloudBearer(r)]
 		if !ok {
-			cloudJSON(w, http.StatusUnauthorized, map[string]string{"id": "Unauthorized", "message": "Unable to authenticate you"})
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"id": "Unauthorized", "message": "Unable to authenticate you"})
 			return
 		}
 		if r.Method != http.MethodGet || r.URL.Path != "/v2/account" {
-			cloudJSON(w, http.StatusNotFound, map[string]string{"id": "not_found", "message": "The resource you requested could not be found."})
+			writeJSON(w, http.StatusNotFound, map[string]string{"id": "not_found", "message": "The resource you requested could not be found."})
 			return
 		}
 		if a.NoAccountRead {
-			cloudJSON(w, http.StatusForbidden, map[string]string{"id": "Forbidden", "message": "You are not authorized to perform this operation"})
+			writeJSON(w, http.StatusForbidden, map[string]string{"id": "Forbidden", "message": "You are not authorized to perform this operation"})
 			return
 		}
-		cloudJSON(w, http.StatusOK, map[string]any{"account": map[string]any{
+		writeJSON(w, http.StatusOK, map[string]any{"account": map[string]any{
 			"droplet_limit": 25, "floating_ip_limit": 3, "email": a.Email, "uuid": a.UUID,
 			"email_verified": true, "status": "active", "status_message": "",
 			"team": map[string]string{"uuid": "5df3e3004a17e242b7c20ca6", "name": a.Team},
@@ -341,19 +334,19 @@ type HerokuAccount struct{ Email, ID string }
 func (s *Server) Heroku(keys map[string]HerokuAccount) {
 	s.Handle("heroku", func(w http.ResponseWriter, r *http.Request) {
 		if !strings.Contains(r.Header.Get("Accept"), "application/vnd.heroku+json; version=3") {
-			cloudJSON(w, http.StatusBadRequest, map[string]string{"id": "bad_request", "message": "Please use the Accept header application/vnd.heroku+json; version=3."})
+			writeJSON(w, http.StatusBadRequest, map[string]string{"id": "bad_request", "message": "Please use the Accept header application/vnd.heroku+json; version=3."})
 			return
 		}
 		a, ok := keys[cloudBearer(r)]
 		if !ok {
-			cloudJSON(w, http.StatusUnauthorized, map[string]string{"id": "unauthorized", "message": "Invalid credentials provided."})
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"id": "unauthorized", "message": "Invalid credentials provided."})
 			return
 		}
 		if r.Method != http.MethodGet || r.URL.Path != "/account" {
-			cloudJSON(w, http.StatusNotFound, map[string]string{"id": "not_found", "message": "The requested API endpoint was not found."})
+			writeJSON(w, http.StatusNotFound, map[string]string{"id": "not_found", "message": "The requested API endpoint was not found."})
 			return
 		}
-		cloudJSON(w, http.StatusOK, map[string]any{"email": a.Email, "id": a.ID, "verified": true, "two_factor_authentication": true})
+		writeJSON(w, http.StatusOK, map[string]any{"email": a.Email, "id": a.ID, "verified": true, "two_factor_authentication": true})
 	})
 }
 
@@ -365,7 +358,7 @@ type NewRelicUser struct{ Name, Email string }
 func (s *Server) NewRelic(keys map[string]NewRelicUser) {
 	s.Handle("newrelic", func(w http.ResponseWriter, r *http.Request) {
 		gqlError := func(status int, msg string) {
-			cloudJSON(w, status, map[string]any{"errors": []any{map[string]any{"message": msg}}})
+			writeJSON(w, status, map[string]any{"errors": []any{map[string]any{"message": msg}}})
 		}
 		if r.URL.Path != "/graphql" {
 			http.NotFound(w, r)
@@ -385,7 +378,7 @@ func (s *Server) NewRelic(keys map[string]NewRelicUser) {
 			gqlError(http.StatusOK, "Cannot query this stand-in but for the actor's user")
 			return
 		}
-		cloudJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"actor": map[string]any{"user": map[string]string{"name": u.Name, "email": u.Email}}}})
+		writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"actor": map[string]any{"user": map[string]string{"name": u.Name, "email": u.Email}}}})
 	})
 }
 
@@ -401,23 +394,23 @@ type SentryToken struct {
 func (s *Server) Sentry(tokens map[string]SentryToken) {
 	s.Handle("sentry", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/api/0/" {
-			cloudJSON(w, http.StatusNotFound, map[string]string{"detail": "The requested resource does not exist"})
+			writeJSON(w, http.StatusNotFound, map[string]string{"detail": "The requested resource does not exist"})
 			return
 		}
 		tok := cloudBearer(r)
 		if tok == "" {
-			cloudJSON(w, http.StatusOK, map[string]any{"version": "0", "auth": nil, "user": nil})
+			writeJSON(w, http.StatusOK, map[string]any{"version": "0", "auth": nil, "user": nil})
 			return
 		}
 		t, ok := tokens[tok]
 		if !ok {
-			cloudJSON(w, http.StatusUnauthorized, map[string]string{"detail": "Invalid token"})
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"detail": "Invalid token"})
 			return
 		}
 		var user any
 		if t.Username != "" {
 			user = map[string]any{"id": "1", "username": t.Username, "email": t.Email, "name": t.Username}
 		}
-		cloudJSON(w, http.StatusOK, map[string]any{"version": "0", "auth": map[string]any{"scopes": t.Scopes}, "user": user})
+		writeJSON(w, http.StatusOK, map[string]any{"version": "0", "auth": map[string]any{"scopes": t.Scopes}, "user": user})
 	})
 }

@@ -2,7 +2,6 @@ package providertest
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
@@ -15,12 +14,6 @@ import (
 // This file holds the stand-ins of source hosts and package registries:
 // GitHub, GitLab, npm, PyPI and Hugging Face. Each method registers its
 // provider's handler and may be called once per Server.
-
-func chJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
 
 // chAuth is the credential of an Authorization header with one of
 // schemes (compared as the services do, in any case), "" when there is
@@ -56,32 +49,32 @@ func (s *Server) GitHub(tokens map[string]GitHubToken) {
 	s.Handle("github", func(w http.ResponseWriter, r *http.Request) {
 		notFound := map[string]string{"message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404"}
 		if r.Method != http.MethodGet || r.URL.Path != "/user" && r.URL.Path != "/installation/repositories" {
-			chJSON(w, http.StatusNotFound, notFound)
+			writeJSON(w, http.StatusNotFound, notFound)
 			return
 		}
 		w.Header().Set("X-Ratelimit-Limit", "5000")
 		w.Header().Set("X-Ratelimit-Remaining", "4999")
 		cred := chAuth(r, "Bearer", "token")
 		if cred == "" {
-			chJSON(w, http.StatusUnauthorized, map[string]string{"message": "Requires authentication", "documentation_url": "https://docs.github.com/rest", "status": "401"})
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Requires authentication", "documentation_url": "https://docs.github.com/rest", "status": "401"})
 			return
 		}
 		tok, ok := tokens[cred]
 		if !ok {
-			chJSON(w, http.StatusUnauthorized, map[string]string{"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401"})
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401"})
 			return
 		}
 		installation := strings.HasPrefix(cred, "ghs_")
 		switch {
 		case r.URL.Path == "/user" && installation:
-			chJSON(w, http.StatusForbidden, map[string]string{"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest/users/users#get-the-authenticated-user", "status": "403"})
+			writeJSON(w, http.StatusForbidden, map[string]string{"message": "Resource not accessible by integration", "documentation_url": "https://docs.github.com/rest/users/users#get-the-authenticated-user", "status": "403"})
 		case r.URL.Path == "/user":
 			if tok.Scopes != nil {
 				w.Header().Set("X-Oauth-Scopes", strings.Join(tok.Scopes, ", "))
 			}
-			chJSON(w, http.StatusOK, map[string]any{"login": tok.Login, "id": 583231, "type": "User", "site_admin": false})
+			writeJSON(w, http.StatusOK, map[string]any{"login": tok.Login, "id": 583231, "type": "User", "site_admin": false})
 		case !installation:
-			chJSON(w, http.StatusForbidden, map[string]string{"message": "You must authenticate with an installation access token in order to list repositories for an installation.", "status": "403"})
+			writeJSON(w, http.StatusForbidden, map[string]string{"message": "You must authenticate with an installation access token in order to list repositories for an installation.", "status": "403"})
 		default:
 			perPage := 30
 			if _, err := fmt.Sscan(r.URL.Query().Get("per_page"), &perPage); err != nil || perPage < 1 {
@@ -95,7 +88,7 @@ func (s *Server) GitHub(tokens map[string]GitHubToken) {
 				owner, _, _ := strings.Cut(full, "/")
 				repos = append(repos, map[string]any{"full_name": full, "owner": map[string]string{"login": owner}, "private": true})
 			}
-			chJSON(w, http.StatusOK, map[string]any{"total_count": len(tok.Repositories), "repository_selection": "selected", "repositories": repos})
+			writeJSON(w, http.StatusOK, map[string]any{"total_count": len(tok.Repositories), "repository_selection": "selected", "repositories": repos})
 		}
 	})
 }
@@ -117,7 +110,7 @@ type GitLabToken struct {
 func (s *Server) GitLab(tokens map[string]GitLabToken) {
 	s.Handle("gitlab", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet || r.URL.Path != "/api/v4/personal_access_tokens/self" {
-			chJSON(w, http.StatusNotFound, map[string]string{"error": "404 Not Found"})
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "404 Not Found"})
 			return
 		}
 		cred := r.Header.Get("Private-Token")
@@ -127,16 +120,16 @@ func (s *Server) GitLab(tokens map[string]GitLabToken) {
 		tok, ok := tokens[cred]
 		switch {
 		case cred == "" || !ok:
-			chJSON(w, http.StatusUnauthorized, map[string]string{"message": "401 Unauthorized"})
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "401 Unauthorized"})
 		case tok.Dead != "":
 			w.Header().Set("Www-Authenticate", `Bearer realm="Protected by OAuth 2.0", error="invalid_token"`)
-			chJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": tok.Dead})
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": tok.Dead})
 		default:
 			var expires any
 			if tok.ExpiresAt != "" {
 				expires = tok.ExpiresAt
 			}
-			chJSON(w, http.StatusOK, map[string]any{
+			writeJSON(w, http.StatusOK, map[string]any{
 				"id": 4, "name": tok.Name, "revoked": false, "created_at": "2025-01-02T10:00:00.000Z",
 				"scopes": tok.Scopes, "user_id": tok.UserID, "last_used_at": "2025-06-01T08:00:00.000Z",
 				"active": true, "expires_at": expires, "last_used_ips": []string{"203.0.113.7"},
@@ -150,15 +143,15 @@ func (s *Server) GitLab(tokens map[string]GitLabToken) {
 func (s *Server) NPM(tokens map[string]string) {
 	s.Handle("npm", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet || r.URL.Path != "/-/whoami" {
-			chJSON(w, http.StatusNotFound, map[string]string{"error": "Not found"})
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "Not found"})
 			return
 		}
 		user, ok := tokens[chAuth(r, "Bearer")]
 		if !ok {
-			chJSON(w, http.StatusUnauthorized, map[string]string{"error": "You must be logged in to do that"})
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "You must be logged in to do that"})
 			return
 		}
-		chJSON(w, http.StatusOK, map[string]string{"username": user})
+		writeJSON(w, http.StatusOK, map[string]string{"username": user})
 	})
 }
 
@@ -287,20 +280,20 @@ type HuggingFaceToken struct {
 func (s *Server) HuggingFace(tokens map[string]HuggingFaceToken) {
 	s.Handle("huggingface", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet || r.URL.Path != "/api/whoami-v2" {
-			chJSON(w, http.StatusNotFound, map[string]string{"error": "Sorry, we can't find the page you are looking for."})
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "Sorry, we can't find the page you are looking for."})
 			return
 		}
 		cred := chAuth(r, "Bearer")
 		tok, ok := tokens[cred]
 		if !ok {
-			chJSON(w, http.StatusUnauthorized, map[string]string{"error": "Invalid credentials in Authorization header"})
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "Invalid credentials in Authorization header"})
 			return
 		}
 		access := map[string]any{"displayName": tok.TokenName, "role": tok.Role, "createdAt": "2025-03-01T12:00:00.000Z"}
 		if tok.Role == "fineGrained" {
 			access["fineGrained"] = map[string]any{"canReadGatedRepos": true, "global": tok.GlobalPermission, "scoped": []any{}}
 		}
-		chJSON(w, http.StatusOK, map[string]any{
+		writeJSON(w, http.StatusOK, map[string]any{
 			"type": tok.Type, "id": "6512a0c0f0e1d2c3b4a59687", "name": tok.Name, "fullname": tok.Name,
 			"email": tok.Name + "@example.com", "emailVerified": true, "isPro": false, "orgs": []any{},
 			"auth": map[string]any{"type": "access_token", "accessToken": access},

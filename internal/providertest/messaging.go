@@ -13,12 +13,6 @@ import (
 // Discord, Telegram, OpenAI, Anthropic, SendGrid and Mailgun. Each method
 // registers its provider's handler and may be called once per Server.
 
-func msgJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func msgText(w http.ResponseWriter, status int, text string) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(status)
@@ -60,7 +54,7 @@ func (s *Server) Slack(tokens map[string]SlackToken, hooks map[string]string) {
 			slackHook(w, r, hooks)
 		default:
 			// Slack answers an unknown method 200 with ok:false.
-			msgJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "unknown_method"})
+			writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "unknown_method"})
 		}
 	})
 }
@@ -72,15 +66,15 @@ func slackAuthTest(w http.ResponseWriter, r *http.Request, tokens map[string]Sla
 		token = r.PostForm.Get("token")
 	}
 	if token == "" {
-		msgJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "not_authed"})
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "not_authed"})
 		return
 	}
 	t, ok := tokens[token]
 	switch {
 	case !ok:
-		msgJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_auth"})
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_auth"})
 	case t.Error != "":
-		msgJSON(w, http.StatusOK, map[string]any{"ok": false, "error": t.Error})
+		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": t.Error})
 	default:
 		w.Header().Set("X-OAuth-Scopes", strings.Join(t.Scopes, ","))
 		body := map[string]any{"ok": true, "url": "https://" + strings.ToLower(strings.ReplaceAll(t.Team, " ", "")) + ".slack.com/", "team": t.Team, "team_id": t.TeamID}
@@ -90,7 +84,7 @@ func slackAuthTest(w http.ResponseWriter, r *http.Request, tokens map[string]Sla
 		if t.AppID != "" {
 			body["app_id"] = t.AppID
 		}
-		msgJSON(w, http.StatusOK, body)
+		writeJSON(w, http.StatusOK, body)
 	}
 }
 
@@ -152,21 +146,21 @@ func (s *Server) Discord(hooks map[string]DiscordWebhook) {
 	s.Handle("discord", func(w http.ResponseWriter, r *http.Request) {
 		parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
 		if len(parts) != 4 || parts[0] != "v10" || parts[1] != "webhooks" {
-			msgJSON(w, http.StatusNotFound, map[string]any{"message": "404: Not Found", "code": 0})
+			writeJSON(w, http.StatusNotFound, map[string]any{"message": "404: Not Found", "code": 0})
 			return
 		}
 		if r.Method != http.MethodGet {
-			msgJSON(w, http.StatusMethodNotAllowed, map[string]any{"message": "405: Method Not Allowed", "code": 0})
+			writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"message": "405: Method Not Allowed", "code": 0})
 			return
 		}
 		h, ok := hooks[parts[2]]
 		switch {
 		case !ok:
-			msgJSON(w, http.StatusNotFound, map[string]any{"message": "Unknown Webhook", "code": 10015})
+			writeJSON(w, http.StatusNotFound, map[string]any{"message": "Unknown Webhook", "code": 10015})
 		case h.Token != parts[3]:
-			msgJSON(w, http.StatusUnauthorized, map[string]any{"message": "Invalid Webhook Token", "code": 50027})
+			writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Invalid Webhook Token", "code": 50027})
 		default:
-			msgJSON(w, http.StatusOK, map[string]any{
+			writeJSON(w, http.StatusOK, map[string]any{
 				"application_id": nil, "avatar": nil, "channel_id": h.ChannelID, "guild_id": h.GuildID,
 				"id": parts[2], "name": h.Name, "type": 1, "token": h.Token,
 			})
@@ -186,19 +180,19 @@ func (s *Server) Telegram(bots map[string]TelegramBot) {
 	s.Handle("telegram", func(w http.ResponseWriter, r *http.Request) {
 		token, method, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/bot"), "/")
 		if !ok || !strings.HasPrefix(r.URL.Path, "/bot") || !strings.Contains(token, ":") {
-			msgJSON(w, http.StatusNotFound, map[string]any{"ok": false, "error_code": 404, "description": "Not Found"})
+			writeJSON(w, http.StatusNotFound, map[string]any{"ok": false, "error_code": 404, "description": "Not Found"})
 			return
 		}
 		b, known := bots[token]
 		if !known {
-			msgJSON(w, http.StatusUnauthorized, map[string]any{"ok": false, "error_code": 401, "description": "Unauthorized"})
+			writeJSON(w, http.StatusUnauthorized, map[string]any{"ok": false, "error_code": 401, "description": "Unauthorized"})
 			return
 		}
 		if method != "getMe" {
-			msgJSON(w, http.StatusNotFound, map[string]any{"ok": false, "error_code": 404, "description": "Not Found: method not found"})
+			writeJSON(w, http.StatusNotFound, map[string]any{"ok": false, "error_code": 404, "description": "Not Found: method not found"})
 			return
 		}
-		msgJSON(w, http.StatusOK, map[string]any{"ok": true, "result": map[string]any{
+		writeJSON(w, http.StatusOK, map[string]any{"ok": true, "result": map[string]any{
 			"id": b.ID, "is_bot": true, "first_name": b.FirstName, "username": b.Username,
 			"can_join_groups": true, "can_read_all_group_messages": false, "supports_inline_queries": false,
 		}})
@@ -217,7 +211,7 @@ type OpenAIKey struct {
 func (s *Server) OpenAI(keys map[string]OpenAIKey) {
 	s.Handle("openai", func(w http.ResponseWriter, r *http.Request) {
 		openaiError := func(status int, msg, typ string, code any) {
-			msgJSON(w, status, map[string]any{"error": map[string]any{"message": msg, "type": typ, "param": nil, "code": code}})
+			writeJSON(w, status, map[string]any{"error": map[string]any{"message": msg, "type": typ, "param": nil, "code": code}})
 		}
 		if r.URL.Path != "/v1/models" {
 			openaiError(http.StatusNotFound, "Invalid URL ("+r.Method+" "+r.URL.Path+")", "invalid_request_error", nil)
@@ -242,7 +236,7 @@ func (s *Server) OpenAI(keys map[string]OpenAIKey) {
 		case k.NoQuota:
 			openaiError(http.StatusTooManyRequests, "You exceeded your current quota, please check your plan and billing details.", "insufficient_quota", "insufficient_quota")
 		default:
-			msgJSON(w, http.StatusOK, map[string]any{"object": "list", "data": []any{
+			writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": []any{
 				map[string]any{"id": "gpt-4o", "object": "model", "created": 1715367049, "owned_by": "system"},
 			}})
 		}
@@ -262,7 +256,7 @@ type AnthropicKey struct {
 func (s *Server) Anthropic(keys map[string]AnthropicKey) {
 	s.Handle("anthropic", func(w http.ResponseWriter, r *http.Request) {
 		anthropicError := func(status int, typ, msg string) {
-			msgJSON(w, status, map[string]any{"type": "error", "error": map[string]any{"type": typ, "message": msg}})
+			writeJSON(w, status, map[string]any{"type": "error", "error": map[string]any{"type": typ, "message": msg}})
 		}
 		if r.URL.Path != "/v1/models" && r.URL.Path != "/v1/organizations/me" {
 			anthropicError(http.StatusNotFound, "not_found_error", "Not Found")
@@ -284,9 +278,9 @@ func (s *Server) Anthropic(keys map[string]AnthropicKey) {
 		case k.Forbidden:
 			anthropicError(http.StatusForbidden, "permission_error", "Your API key does not have permission to use the specified resource.")
 		case admin:
-			msgJSON(w, http.StatusOK, map[string]any{"id": k.OrganizationID, "name": k.OrganizationName, "type": "organization"})
+			writeJSON(w, http.StatusOK, map[string]any{"id": k.OrganizationID, "name": k.OrganizationName, "type": "organization"})
 		default:
-			msgJSON(w, http.StatusOK, map[string]any{"data": []any{
+			writeJSON(w, http.StatusOK, map[string]any{"data": []any{
 				map[string]any{"type": "model", "id": "claude-sonnet-4-5", "display_name": "Claude Sonnet 4.5", "created_at": "2025-09-29T00:00:00Z"},
 			}, "has_more": true, "first_id": "claude-sonnet-4-5", "last_id": "claude-sonnet-4-5"})
 		}
@@ -297,15 +291,15 @@ func (s *Server) Anthropic(keys map[string]AnthropicKey) {
 func (s *Server) SendGrid(keys map[string][]string) {
 	s.Handle("sendgrid", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/v3/scopes" {
-			msgJSON(w, http.StatusNotFound, map[string]any{"errors": []any{map[string]any{"field": nil, "message": "resource not found"}}})
+			writeJSON(w, http.StatusNotFound, map[string]any{"errors": []any{map[string]any{"field": nil, "message": "resource not found"}}})
 			return
 		}
 		scopes, ok := keys[msgBearer(r)]
 		if !ok {
-			msgJSON(w, http.StatusUnauthorized, map[string]any{"errors": []any{map[string]any{"field": nil, "message": "authorization required"}}})
+			writeJSON(w, http.StatusUnauthorized, map[string]any{"errors": []any{map[string]any{"field": nil, "message": "authorization required"}}})
 			return
 		}
-		msgJSON(w, http.StatusOK, map[string]any{"scopes": scopes})
+		writeJSON(w, http.StatusOK, map[string]any{"scopes": scopes})
 	})
 }
 
@@ -324,7 +318,7 @@ func (s *Server) Mailgun(accounts map[string]MailgunAccount) {
 	for provider, region := range map[string]string{"mailgun": "us", "mailgun-eu": "eu"} {
 		s.Handle(provider, func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path != "/v3/domains" {
-				msgJSON(w, http.StatusNotFound, map[string]any{"message": "Not Found"})
+				writeJSON(w, http.StatusNotFound, map[string]any{"message": "Not Found"})
 				return
 			}
 			user, key, ok := r.BasicAuth()
@@ -340,7 +334,7 @@ func (s *Server) Mailgun(accounts map[string]MailgunAccount) {
 				}
 				items = append(items, map[string]any{"name": d, "state": "active", "type": "custom", "created_at": "Thu, 13 Oct 2011 18:02:00 GMT"})
 			}
-			msgJSON(w, http.StatusOK, map[string]any{"total_count": len(a.Domains), "items": items})
+			writeJSON(w, http.StatusOK, map[string]any{"total_count": len(a.Domains), "items": items})
 		})
 	}
 }

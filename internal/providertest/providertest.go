@@ -7,6 +7,7 @@
 package providertest
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -113,4 +114,11 @@ func (s *Server) Calls(provider string) []Call {
 		}
 	}
 	return out
+}
+
+// writeJSON answers status with v as JSON, as the services do.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
 }
