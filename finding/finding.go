@@ -29,6 +29,11 @@ type Finding struct {
 	Email  string `json:"email"`
 	// Date is the author date of Commit, RFC 3339.
 	Date string `json:"date"`
+	// Subject is the first line of Commit's message.
+	Subject string `json:"subject,omitempty"`
+	// Snippet is the line of the finding around it, clipped: the secret
+	// (Match) is redacted with the rest of the finding.
+	Snippet *Snippet `json:"snippet,omitempty"`
 	// Fingerprint is empty until a Fingerprinter fills it in (filters
 	// and reports do, when they need it).
 	Fingerprint string `json:"fingerprint"`
@@ -146,6 +151,14 @@ func (f *Finding) Location() string {
 		return "blob " + f.Blob
 	}
 	return f.Path
+}
+
+// Snippet is a finding's line: what comes before the match on its line,
+// the match (its first line), and what follows, each clipped.
+type Snippet struct {
+	Before string `json:"before"`
+	Match  string `json:"match"`
+	After  string `json:"after"`
 }
 
 // Exposure is how long a key has been exposed in a repository's history.
@@ -424,13 +437,48 @@ func Redacted(fs []Finding, noRedact bool) []Finding {
 		return out
 	}
 	for i := range out {
-		for _, v := range []*string{&out[i].Secret, &out[i].SessionToken} {
+		f := &out[i]
+		if sn := f.Snippet; sn != nil {
+			f.Snippet = redactSnippet(*sn, f)
+		}
+		for _, v := range []*string{&f.Secret, &f.SessionToken} {
 			if !IsRedacted(*v) {
 				*v = Redact(*v)
 			}
 		}
 	}
 	return out
+}
+
+// redactSnippet hides f's secrets in its snippet: the match (unless it is
+// the key id, which is shown, as everywhere), and any copy of the secret or
+// session token before or after it.
+func redactSnippet(sn Snippet, f *Finding) *Snippet {
+	if sn.Match != f.KeyID && !IsRedacted(sn.Match) {
+		sn.Match = Redact(sn.Match)
+	}
+	for _, secret := range []string{f.Secret, f.SessionToken} {
+		if len(secret) < 8 || IsRedacted(secret) {
+			continue
+		}
+		sn.Before = strings.ReplaceAll(sn.Before, secret, Redact(secret))
+		sn.After = strings.ReplaceAll(sn.After, secret, Redact(secret))
+		// A copy the clip cut: the start of the secret ending what
+		// follows, its end starting what precedes.
+		for k := min(len(secret), len(sn.After)); k >= 8; k-- {
+			if strings.HasSuffix(sn.After, secret[:k]) {
+				sn.After = sn.After[:len(sn.After)-k] + Redact(secret[:k])
+				break
+			}
+		}
+		for k := min(len(secret), len(sn.Before)); k >= 8; k-- {
+			if strings.HasPrefix(sn.Before, secret[len(secret)-k:]) {
+				sn.Before = redactedMark + sn.Before[k:]
+				break
+			}
+		}
+	}
+	return &sn
 }
 
 // testDirs are directory names that hold tests and their fixtures.

@@ -207,3 +207,41 @@ func TestResults(t *testing.T) {
 		t.Errorf("live: %v", err)
 	}
 }
+
+// TestRedactedSnippet: a snippet shows no secret once redacted: not the
+// match, nor a copy of the secret (or its session token, or most of it)
+// beside it; a key id stays visible.
+func TestRedactedSnippet(t *testing.T) {
+	t.Parallel()
+	secret := "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"
+	tests := []struct {
+		name string
+		f    Finding
+		want Snippet
+	}{
+		{"a token", Finding{Secret: "ghp_R8fK2mQx7Lw3Nz9Pv5Tb1Yc6Hd4Js0Ga2Ue8",
+			Snippet: &Snippet{Before: "GITHUB_TOKEN=", Match: "ghp_R8fK2mQx7Lw3Nz9Pv5Tb1Yc6Hd4Js0Ga2Ue8", After: " # ci"}},
+			Snippet{Before: "GITHUB_TOKEN=", Match: "ghp_*****", After: " # ci"}},
+		{"an AWS pair on one line", Finding{KeyID: "AKIAQYLPMN5HHHFPZAM2", Secret: secret,
+			Snippet: &Snippet{Before: "creds(", Match: "AKIAQYLPMN5HHHFPZAM2", After: `, "` + secret[:30]}},
+			Snippet{Before: "creds(", Match: "AKIAQYLPMN5HHHFPZAM2", After: `, "` + "wJal*****"}},
+		{"a copy cut at the start of the line", Finding{Secret: secret,
+			Snippet: &Snippet{Before: secret[25:] + `" key=`, Match: "AKIAQYLPMN5HHHFPZAM2", After: ""}, KeyID: "AKIAQYLPMN5HHHFPZAM2"},
+			Snippet{Before: `*****" key=`, Match: "AKIAQYLPMN5HHHFPZAM2", After: ""}},
+		{"a decoded secret: its encoded form is hidden", Finding{Secret: "hunter2hunter2", Decoded: "base64",
+			Snippet: &Snippet{Before: "pw: ", Match: "aHVudGVyMmh1bnRlcjI=", After: ""}},
+			Snippet{Before: "pw: ", Match: "aHVu*****", After: ""}},
+	}
+	for _, tt := range tests {
+		got := Redacted([]Finding{tt.f}, false)[0].Snippet
+		if *got != tt.want {
+			t.Errorf("%s: %+v, want %+v", tt.name, *got, tt.want)
+		}
+		if strings.Contains(got.Before+got.Match+got.After, tt.f.Secret) {
+			t.Errorf("%s: the secret is in the snippet", tt.name)
+		}
+		if clear := Redacted([]Finding{tt.f}, true)[0].Snippet; *clear != *tt.f.Snippet {
+			t.Errorf("%s: --no-redact changed the snippet: %+v", tt.name, *clear)
+		}
+	}
+}

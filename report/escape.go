@@ -67,6 +67,12 @@ func escapeFinding(f finding.Finding) finding.Finding {
 		e.Steps, e.Notified = escapeAll(e.Steps), escapeAll(e.Notified)
 		f.Remediation = &e
 	}
+	if sn := f.Snippet; sn != nil {
+		c := *sn
+		c.Before, c.Match, c.After = Escape(c.Before), Escape(c.Match), Escape(c.After)
+		f.Snippet = &c
+	}
+	f.Subject = Escape(f.Subject)
 	if e := f.Exposure; e != nil {
 		c := *e
 		c.Since, c.Commit = Escape(c.Since), Escape(c.Commit)

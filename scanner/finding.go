@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"sort"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/keysweep/keysweep/detectors"
@@ -36,6 +37,7 @@ func findingsIn(ms []detectors.Match, data []byte, path string, keepMarked bool)
 	loc := locator{data: data, line: 1}
 	for _, m := range ms {
 		line, col := loc.at(m.Start)
+		snippet := snippetAt(data, loc.lineStart, m.Start, m.End)
 		marked := loc.markedAllowed(m.End)
 		if marked && !keepMarked {
 			allowed++
@@ -52,6 +54,7 @@ func findingsIn(ms []detectors.Match, data []byte, path string, keepMarked bool)
 			SessionToken: m.SessionToken,
 			Decoded:      m.Decoded,
 			Context:      m.Context,
+			Snippet:      snippet,
 			Marked:       marked,
 		}
 		if f.KeyID != "" {
@@ -61,6 +64,60 @@ func findingsIn(ms []detectors.Match, data []byte, path string, keepMarked bool)
 		out = append(out, f)
 	}
 	return out, allowed
+}
+
+// The parts of a snippet are clipped to these many bytes.
+const (
+	snippetSide  = 40
+	snippetMatch = 80
+)
+
+// snippetAt is the line of a match at [start, end) of data, its line
+// starting at lineStart: up to snippetSide bytes before it on its line, its
+// first line, and up to snippetSide bytes after it on its last, each cut
+// on a character.
+func snippetAt(data []byte, lineStart, start, end int) *finding.Snippet {
+	from := max(lineStart, start-snippetSide)
+	match := data[start:min(end, len(data))]
+	if i := bytes.IndexByte(match, '\n'); i >= 0 {
+		match = match[:i]
+	}
+	if len(match) > snippetMatch {
+		match = match[:snippetMatch]
+	}
+	to := min(len(data), end+snippetSide)
+	after := data[min(end, len(data)):to]
+	if i := bytes.IndexByte(after, '\n'); i >= 0 {
+		after = after[:i]
+	}
+	if end-start != len(match) {
+		after = nil // a multi-line or clipped match: what follows is not beside it
+	}
+	return &finding.Snippet{
+		Before: string(bytes.TrimLeft(trimBroken(data[from:start], true), "\t ")),
+		Match:  string(trimBroken(match, false)),
+		After:  strings.TrimRight(string(trimBroken(bytes.TrimRight(after, "\r"), false)), " \t"),
+	}
+}
+
+// trimBroken drops a character cut short at the start (front) or the
+// end of b.
+func trimBroken(b []byte, front bool) []byte {
+	if front {
+		for len(b) > 0 && !utf8.RuneStart(b[0]) {
+			b = b[1:]
+		}
+		return b
+	}
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.Valid(b[i:]) {
+				return b[:i]
+			}
+			break
+		}
+	}
+	return b
 }
 
 // locator places positions of data, taken in order, on lines and columns.
