@@ -65,6 +65,20 @@ func (d Dir) Config(context.Context) config.RepoFile {
 func (Dir) Unit() string  { return "files" }
 func (Dir) Commits() bool { return false }
 
+// Stdin is what standard input holds, scanned as one file named "-"
+// (`keysweep dir -`). Configuration comes from the working directory.
+type Stdin struct{ In io.Reader }
+
+func (s Stdin) Scan(ctx context.Context, det scanner.Detector, opts scanner.Options) (*scanner.Result, error) {
+	return scanner.Reader(ctx, "-", s.In, det, opts)
+}
+
+// Config reads the working directory's files.
+func (Stdin) Config(context.Context) config.RepoFile { return config.DirFile(".") }
+
+func (Stdin) Unit() string  { return "files" }
+func (Stdin) Commits() bool { return false }
+
 // Staged is what is staged for the next commit in the work tree whose top
 // is Top.
 type Staged struct{ Top string }

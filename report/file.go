@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/internal/atomicfile"
@@ -43,6 +44,42 @@ func CheckPath(path string) error {
 	}
 	probe.Close()
 	return os.Remove(probe.Name())
+}
+
+// CreatePath checks, as CheckPath does, that a report can be written at
+// path, and creates it empty with perm when it does not exist yet: the
+// user sees at once where the report will be (and a --no-redact report is
+// created readable by its owner alone before anything is in it).
+func CreatePath(path string, perm os.FileMode) error {
+	if err := CheckPath(path); err != nil || ToStdout(path) {
+		return err
+	}
+	if _, err := os.Lstat(path); err == nil {
+		return nil // there already: a device or FIFO is not opened before its time
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, errors.Unwrap(err))
+	}
+	return f.Close()
+}
+
+// FormatOf is the format a report file's extension names (.json,
+// .jsonl, .sarif, .csv, .txt), "" for another.
+func FormatOf(path string) string {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".json":
+		return "json"
+	case ".jsonl", ".ndjson":
+		return "jsonl"
+	case ".sarif":
+		return "sarif"
+	case ".csv":
+		return "csv"
+	case ".txt", ".text":
+		return "text"
+	}
+	return ""
 }
 
 // WriteTo writes findings to stdout, or to the file at path (see

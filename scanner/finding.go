@@ -8,6 +8,8 @@ package scanner
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -248,6 +250,34 @@ func (st *Stats) scanBounded(ctx context.Context, det Detector, opts Options, pa
 	}
 	st.add(r.st)
 	return r.fs, nil
+}
+
+// Reader scans what r holds as one file named name (standard input, for
+// `keysweep dir -`), read to its end but no further than opts.MaxBlobSize:
+// more is an error, not a silent cut.
+func Reader(ctx context.Context, name string, r io.Reader, det Detector, opts Options) (*Result, error) {
+	if opts.MaxBlobSize <= 0 {
+		opts.MaxBlobSize = DefaultMaxBlobSize
+	}
+	data, err := io.ReadAll(io.LimitReader(r, opts.MaxBlobSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if int64(len(data)) > opts.MaxBlobSize {
+		return nil, fmt.Errorf("%s holds more than --max-blob-size (%d bytes): not scanned", name, opts.MaxBlobSize)
+	}
+	var st Stats
+	fs, err := st.scanBounded(ctx, det, opts, name, data)
+	if err != nil {
+		return nil, err
+	}
+	for i := range fs {
+		fs[i].Source = finding.SourceFile
+	}
+	if opts.Progress != nil {
+		opts.Progress(1, int64(len(data)))
+	}
+	return &Result{Findings: fs, Stats: st}, nil
 }
 
 // bounded returns what fn returns, or ctx's error as soon as ctx is done

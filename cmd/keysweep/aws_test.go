@@ -420,7 +420,7 @@ func TestRemediateFromReport(t *testing.T) {
 
 	// A dry run changes nothing: it only asks STS about the keys of the
 	// own accounts, signed with each key.
-	code, out, errOut := runCLI(t, "remediate", reportFile, "--own-accounts", ownAccount+","+secondAccount, "--dry-run", "--format", "json")
+	code, out, errOut := runCLI(t, "remediate", reportFile, "--own-accounts", ownAccount+","+secondAccount, "--format", "json")
 	if code != exitFindings {
 		t.Fatalf("dry run: exit %d; stderr:\n%s", code, errOut)
 	}
@@ -435,7 +435,7 @@ func TestRemediateFromReport(t *testing.T) {
 	}
 
 	audit := filepath.Join(dir, "audit.jsonl")
-	code, out, errOut = runCLI(t, "remediate", reportFile, "--own-accounts", ownAccount+","+secondAccount, "--role-name", roleName,
+	code, out, errOut = runCLI(t, "remediate", reportFile, "--own-accounts", ownAccount+","+secondAccount, "--role-name", roleName, "--deactivate",
 		"--audit-log", audit, "--format", "json")
 	// Root and session keys are left to a person: exit 1.
 	if code != exitFindings {
@@ -458,7 +458,7 @@ func TestRemediateFromReport(t *testing.T) {
 	checkAuditLog(t, audit, e)
 
 	// Again: the keys are found inactive and left alone.
-	code, out, _ = runCLI(t, "remediate", reportFile, "--own-accounts", ownAccount+","+secondAccount, "--role-name", roleName,
+	code, out, _ = runCLI(t, "remediate", reportFile, "--own-accounts", ownAccount+","+secondAccount, "--role-name", roleName, "--deactivate",
 		"--audit-log", audit, "--format", "json")
 	if got := actions(parseFindings(t, out))["deploy/prod.env"]; code != exitFindings || got != "already-inactive "+ownAccount+" deploy-bot" {
 		t.Errorf("second run: exit %d, %q", code, got)
@@ -667,7 +667,7 @@ func TestRemediateForgedReport(t *testing.T) {
 			awsEnv(t, e.s.URL, e.admin)
 			own := e.leaks["own"]
 			forged := writeJSON(t, []any{tt.finding(own)})
-			code, out, errOut := runCLI(t, "remediate", forged, "--own-accounts", ownAccount, "--role-name", roleName, "--format", "json")
+			code, out, errOut := runCLI(t, "remediate", forged, "--own-accounts", ownAccount, "--role-name", roleName, "--deactivate", "--format", "json")
 			if code != tt.code {
 				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, errOut)
 			}
@@ -726,7 +726,7 @@ func TestRemediateReverifiesGenuineReport(t *testing.T) {
 	}
 	reportFile = writeJSON(t, fs)
 
-	code, out, errOut := runCLI(t, "remediate", reportFile, "--own-accounts", ownAccount, "--role-name", roleName, "--format", "json")
+	code, out, errOut := runCLI(t, "remediate", reportFile, "--own-accounts", ownAccount, "--role-name", roleName, "--deactivate", "--format", "json")
 	if code != exitFindings { // root and session keys are left to a person
 		t.Fatalf("remediate: exit %d; stderr:\n%s", code, errOut)
 	}
@@ -776,7 +776,7 @@ func TestRemediateNeverTouchesAForeignAccount(t *testing.T) {
 		reportFinding("aws-access-key", foreign.KeyID, foreign.Secret, ownAccount),
 		reportFinding("aws-access-key", liar.KeyID, liar.Secret, ownAccount),
 	})
-	code, out, errOut := runCLI(t, "remediate", forged, "--own-accounts", ownAccount, "--role-name", roleName, "--format", "json")
+	code, out, errOut := runCLI(t, "remediate", forged, "--own-accounts", ownAccount, "--role-name", roleName, "--deactivate", "--format", "json")
 	if code != exitClean {
 		t.Errorf("exit %d; stderr:\n%s", code, errOut)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +21,9 @@ import (
 
 // outputOptions are the flags every scanning command shares.
 type outputOptions struct {
+	// formatFlag says whether --format was given: without it, --report's
+	// extension names the format.
+	formatFlag *pflag.Flag
 	format     string
 	reportFile string
 	noRedact   bool
@@ -29,11 +33,39 @@ type outputOptions struct {
 
 func (o *outputOptions) bind(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVarP(&o.format, "format", "f", "text", "output format: "+strings.Join(report.Formats, ", "))
-	f.StringVar(&o.reportFile, "report", "", "write results to `FILE` instead of stdout (- for stdout)")
+	f.StringVarP(&o.format, "format", "f", "text", "output format: "+strings.Join(report.Formats, ", ")+" (default: from --report's extension, else text)")
+	o.formatFlag = f.Lookup("format")
+	_ = cmd.RegisterFlagCompletionFunc("format", fixedCompletion(report.Formats...))
+	f.StringVar(&o.reportFile, "report", "", "write results to `FILE` instead of stdout (- for stdout); .json, .jsonl, .sarif, .csv or .txt names the format; created before the scan starts")
 	f.BoolVar(&o.noRedact, "no-redact", false, "show secrets in clear in the results")
 	f.StringVar(&o.results, "results", "", "report only findings whose verification is one of `LIST`: "+strings.Join(finding.Results, ", ")+
 		" (no verifier, or verification off); the exit code follows what is reported (default: all)")
+	_ = cmd.RegisterFlagCompletionFunc("results", listCompletion(finding.Results...))
+}
+
+// fixedCompletion completes a flag with one of values.
+func fixedCompletion(values ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return values, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// listCompletion completes a comma-separated list of values: the item
+// being typed, after those already given.
+func listCompletion(values ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(_ *cobra.Command, _ []string, typed string) ([]string, cobra.ShellCompDirective) {
+		done := ""
+		if i := strings.LastIndexByte(typed, ','); i >= 0 {
+			done = typed[:i+1]
+		}
+		var out []string
+		for _, v := range values {
+			if !strings.Contains(","+done, ","+v+",") {
+				out = append(out, done+v)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+	}
 }
 
 // bindProgress adds --no-progress, for the commands that show progress.
@@ -42,13 +74,22 @@ func (o *outputOptions) bindProgress(cmd *cobra.Command) {
 }
 
 func (o *outputOptions) validate() error {
+	if o.formatFlag != nil && !o.formatFlag.Changed && !report.ToStdout(o.reportFile) {
+		if f := report.FormatOf(o.reportFile); f != "" {
+			o.format = f
+		}
+	}
 	if !report.ValidFormat(o.format) {
 		return fmt.Errorf("invalid --format %q (want one of %s)", o.format, strings.Join(report.Formats, ", "))
 	}
 	if _, err := finding.ParseResults(o.results); err != nil {
 		return fmt.Errorf("--results: %w", err)
 	}
-	if err := report.CheckPath(o.reportFile); err != nil {
+	perm := os.FileMode(0o666)
+	if o.noRedact {
+		perm = 0o600
+	}
+	if err := report.CreatePath(o.reportFile, perm); err != nil {
 		return fmt.Errorf("--report %w", err)
 	}
 	return nil

@@ -25,7 +25,9 @@ type scanOptions struct {
 	ignoreInline bool
 }
 
-func (o *scanOptions) bindScan(cmd *cobra.Command, unit string) {
+// bindScan binds the flags of a scan; remediation adds those that act on
+// AWS keys of the user's accounts (not for a pre-commit check).
+func (o *scanOptions) bindScan(cmd *cobra.Command, unit string, remediation bool) {
 	o.outputOptions.bind(cmd)
 	o.outputOptions.bindProgress(cmd)
 	f := cmd.Flags()
@@ -33,6 +35,10 @@ func (o *scanOptions) bindScan(cmd *cobra.Command, unit string) {
 	f.BoolVar(&o.allowMissing, "allow-missing", false, "scan what is present when some "+unit+" cannot be read (partial clones, permissions), listing them")
 	f.BoolVar(&o.ignoreInline, "ignore-inline-markers", false, "report secrets marked keysweep:allow too (an audit of what the markers hide)")
 	o.cfg.bind(f)
+	if !remediation {
+		o.aws.verifyOptions.bind(f)
+		return
+	}
 	o.aws.bind(f)
 	o.aws.bindLocal(f)
 }
@@ -119,7 +125,7 @@ same for --ignore-file and .keysweepignore.`,
 				scanner.Options{AllOccurrences: allOccurrences, Reflog: !noReflogs && head == "", Unreachable: unreachable})
 		},
 	}
-	o.bindScan(cmd, "blobs")
+	o.bindScan(cmd, "blobs", true)
 	cmd.Flags().BoolVar(&allOccurrences, "all-occurrences", false, "report every commit and path where a secret appears")
 	cmd.Flags().BoolVar(&noReflogs, "no-reflogs", false, "do not scan the commits only reflogs reach (reset, amended or rebased away)")
 	cmd.Flags().BoolVar(&unreachable, "include-unreachable", false, "also scan the commits and blobs nothing reaches (left by history rewrites until git prunes them)")
@@ -130,9 +136,13 @@ same for --ignore-file and .keysweepignore.`,
 func newDirCmd(s *streams) *cobra.Command {
 	o := &scanOptions{}
 	cmd := &cobra.Command{
-		Use:   "dir [PATH]",
-		Short: "Scan the files under a directory on disk (not history)",
-		Long: `Scan every regular file under PATH (or PATH itself, a file), in parallel.
+		Use:   "dir [PATH | -]",
+		Short: "Scan the files under a directory on disk (not history), or standard input",
+		Example: `  keysweep dir .
+  keysweep dir ./config --format json --report findings.json
+  kubectl get secret app -o yaml | keysweep dir -`,
+		Long: `Scan every regular file under PATH (or PATH itself, a file), in parallel;
+with "-", what standard input holds (reported as the file "-").
 Version control directories (.git, .hg, .svn) are skipped, symbolic links are
 not followed, binary files and files over --max-blob-size are skipped and
 counted. Files ignored by .gitignore are scanned: a local .env is exactly
@@ -146,10 +156,13 @@ else PATH/.keysweepignore.`,
 			if len(args) == 1 {
 				path = args[0]
 			}
+			if path == "-" {
+				return o.run(cmd.Context(), s, local.Stdin{In: s.in}, scanner.Options{})
+			}
 			return o.run(cmd.Context(), s, local.Dir{Path: path}, scanner.Options{})
 		},
 	}
-	o.bindScan(cmd, "files")
+	o.bindScan(cmd, "files", true)
 	return cmd
 }
 
@@ -157,7 +170,7 @@ func newStagedCmd(s *streams) *cobra.Command {
 	o := &scanOptions{}
 	var repo string
 	cmd := &cobra.Command{
-		Use:   "staged",
+		Use:   "staged [PATH]",
 		Short: "Scan what is staged for the next commit (for a pre-commit hook)",
 		Long: `Scan the staged content of every added or modified file and report the
 secrets on the lines the staged change adds, at their line in the staged
@@ -166,9 +179,19 @@ file. Exits 1 when it finds one, which stops a pre-commit hook.
 As a plain git hook:
   printf '#!/bin/sh\nexec keysweep staged\n' > .git/hooks/pre-commit
   chmod +x .git/hooks/pre-commit
-With the pre-commit framework, use the hook id "keysweep" of this repository.`,
-		Args: cobra.NoArgs,
+With the pre-commit framework, use the hook id "keysweep" of this repository.
+
+PATH is the repository (any directory of its work tree; default .).`,
+		Example: `  keysweep staged
+  keysweep staged ~/src/app --format json`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				if cmd.Flags().Changed("repo") {
+					return errors.New("give the repository as PATH or --repo, not both")
+				}
+				repo = args[0]
+			}
 			top, err := gitsrc.WorkTree(cmd.Context(), repo)
 			if err != nil {
 				return err
@@ -176,8 +199,9 @@ With the pre-commit framework, use the hook id "keysweep" of this repository.`,
 			return o.run(cmd.Context(), s, local.Staged{Top: top}, scanner.Options{})
 		},
 	}
-	o.bindScan(cmd, "files")
+	o.bindScan(cmd, "files", false)
 	cmd.Flags().StringVar(&repo, "repo", ".", "the repository (any directory of its work tree)")
+	_ = cmd.Flags().MarkHidden("repo") // before PATH was the way
 	return cmd
 }
 

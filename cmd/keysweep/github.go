@@ -117,6 +117,7 @@ or the sweep was interrupted (what completed is reported and saved).`,
 	f.Lookup("workers").Usage = "blobs scanned at once across all repositories; 0 means one per core (the default)"
 	o.cfg.bind(f)
 	o.aws.bind(f)
+	f.Lookup("audit-log").Usage = "append every remediation step, and every secret --trust-inline-markers lets through, to `FILE` as JSON lines (default $XDG_STATE_HOME/keysweep/audit.jsonl)"
 	return cmd
 }
 

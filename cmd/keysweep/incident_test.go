@@ -193,7 +193,7 @@ func TestRemediateQuarantinesFromReport(t *testing.T) {
 	if code, _, errOut := runCLI(t, "git", e.repo.Dir, "--format", "json", "--no-redact", "--report", reportFile); code != exitFindings {
 		t.Fatalf("scan: exit %d; stderr:\n%s", code, errOut)
 	}
-	code, out, errOut := runCLI(t, "remediate", reportFile, "--own-accounts", ownAccount, "--role-name", roleName,
+	code, out, errOut := runCLI(t, "remediate", reportFile, "--own-accounts", ownAccount, "--role-name", roleName, "--deactivate",
 		"--contain", "quarantine,deactivate", "--format", "json")
 	if code != exitFindings { // root and session keys are left to a person
 		t.Fatalf("remediate: exit %d; stderr:\n%s", code, errOut)

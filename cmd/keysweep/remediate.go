@@ -27,10 +27,11 @@ func newRemediateCmd(s *streams) *cobra.Command {
 	o := &remediateOptions{}
 	cmd := &cobra.Command{
 		Use:   "remediate REPORT.json",
-		Short: "Deactivate the live AWS keys of your own accounts listed in an earlier report, after verifying each again",
+		Short: "Plan for, or with --deactivate contain, the live AWS keys of your own accounts an earlier report lists, after verifying each again",
 		Long: `Read a report written by a scan with --format json (or jsonl) and
---no-redact, and deactivate, with iam:UpdateAccessKey, the live keys of
---own-accounts that it lists.
+--no-redact, verify again the keys of --own-accounts it lists, and plan
+what to do about the live ones; with --deactivate, contain them (quarantine
+and/or deactivate, --contain), as keysweep git does.
 
 A report is not proof of a leak: key ids are not secret, so anyone can write
 a report that names your key as "verified". remediate ignores the report's
@@ -48,23 +49,31 @@ carries no account) get the manual step to take instead.
 
 Credentials come from the default AWS credential chain; with --role-name R,
 keysweep assumes arn:aws:iam::<account>:role/R in each own account. Every
-step is appended to the audit log. --dry-run verifies again and prints the
-plan, and changes nothing.
+step is appended to the audit log. Without --deactivate nothing is changed:
+the keys are verified again and the plan is printed.
 
 The report is written again, secrets redacted unless --no-redact, with this
 run's "verification" and a "remediation" entry on each AWS finding.
 Exit codes: 0 nothing left to do, 1 live keys remain (a plan, or manual
 steps), 2 error (a step failed, a key could not be verified again because
 the report's secret is redacted, or bad input).`,
+		Example: `  keysweep git . --verify --no-redact --format json --report leaks.json
+  keysweep remediate leaks.json --own-accounts 111122223333            # the plan
+  keysweep remediate leaks.json --own-accounts 111122223333 --role-name SecurityResponder --deactivate`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.dryRun && o.deactivate {
+				return errors.New("--dry-run and --deactivate contradict each other: remediate plans unless --deactivate")
+			}
 			return runRemediate(cmd, s, o, args[0])
 		},
 	}
 	o.outputOptions.bind(cmd)
 	f := cmd.Flags()
-	f.BoolVar(&o.dryRun, "dry-run", false, "verify the keys again and print what would be done; change nothing")
-	f.DurationVar(&o.timeout, "timeout", 30*time.Second, "time limit of one AWS call, retries included")
+	f.BoolVar(&o.deactivate, "deactivate", false, "contain the live keys (--contain; default deactivate); without it, only the plan")
+	f.BoolVar(&o.dryRun, "dry-run", false, "plan only (the default now)")
+	_ = f.MarkHidden("dry-run") // plans unless --deactivate, as before its time
+	f.DurationVar(&o.timeout, "verify-timeout", 30*time.Second, "time limit of one AWS call, retries included")
 	o.remediationOptions.bind(f)
 	o.remediationOptions.bindLocal(f)
 	return cmd
@@ -78,14 +87,14 @@ func runRemediate(cmd *cobra.Command, s *streams, o *remediateOptions, path stri
 		return errors.New("--own-accounts is required: name the accounts whose keys may be deactivated")
 	}
 	if o.timeout <= 0 {
-		return fmt.Errorf("--timeout must be positive, got %s", o.timeout)
+		return fmt.Errorf("--verify-timeout must be positive, got %s", o.timeout)
 	}
 	findings, err := finding.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("open report: %w", err)
 	}
 	sess, err := o.remediationOptions.open(cmd.Context(), s, aws.Options{
-		Workers: reverifyWorkers, Timeout: o.timeout, RemediationTimeout: 3 * o.timeout, Deactivate: !o.dryRun,
+		Workers: reverifyWorkers, Timeout: o.timeout, RemediationTimeout: 3 * o.timeout, Deactivate: o.deactivate,
 	})
 	if err != nil {
 		return err
