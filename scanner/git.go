@@ -41,6 +41,36 @@ type Options struct {
 	// reaches (what a history rewrite leaves until git prunes it). Git
 	// only.
 	Reflog, Unreachable bool
+	// Since and Until keep, of the history Git or Revisions walks, the
+	// commits whose commit date (the committer's) is within [Since, Until],
+	// both included; a zero time leaves that side open. MaxCommits keeps at
+	// most that many of them, the newest in date order; 0 keeps all.
+	// Together they are the scan's window, and a window means: only the
+	// blobs that the window's commits add or change are read, each secret
+	// reported at the oldest commit of the window that holds it. A secret
+	// added before the window is found where a commit of the window
+	// changes its file (or adds it elsewhere), at that commit; a file no
+	// commit of the window adds or changes is not read, whatever it holds.
+	// Only the messages of the window's commits are scanned, and of the
+	// annotated tags (among the refs Branches selects) that name one of
+	// them; refs that point at a tree or a blob are left out.
+	// Stats.TotalCommits counts the commits before the window.
+	Since, Until time.Time
+	MaxCommits   int
+	// Branches limits Git to the history of these refs: full names
+	// (refs/heads/main, refs/tags/v1, refs/remotes/origin/main, HEAD) or
+	// short ones resolved as git does (a tag first, then a branch, then a
+	// remote-tracking branch: main, v1, origin/main; origin for origin's
+	// HEAD). A name no ref has is an error (gitsrc.ErrUnknownRef), and so
+	// is one git refuses or that starts with "-" (gitsrc.CheckRefName):
+	// no name reaches a git command line. Only the messages of the
+	// annotated tags among them are scanned. Revisions refuses it: a range
+	// names its commits itself.
+	//
+	// A scan with a window or Branches (a filtered scan) leaves Reflog
+	// and Unreachable out: what no selected ref reaches is not its
+	// history. Scans other than Git and Revisions ignore all four.
+	Branches []string
 	// ScanBinary scans binary content too (a NUL in the first 8,000
 	// bytes) instead of skipping it: text hides behind one NUL byte.
 	ScanBinary bool
@@ -70,6 +100,11 @@ type Stats struct {
 	// Undecoded counts blobs holding encoded text the detectors did not
 	// decode: their per-blob decode budget was spent.
 	Undecoded int64
+	// TotalCommits counts the commits of the history the scan chose (the
+	// refs, Options.Branches or the range) before Options.Since, Until
+	// and MaxCommits kept Commits of them: "scanned Commits of
+	// TotalCommits". Without a window it equals Commits.
+	TotalCommits int
 	// Shallow counts the commits where a shallow clone's history stops.
 	Shallow int
 	// ReflogCommits and UnreachableCommits count the commits scanned that
@@ -115,18 +150,34 @@ func findingsOf(fs []found) []finding.Finding {
 	return out
 }
 
-// Git scans the full history of every ref of the repository at path,
-// and the messages of its commits and annotated tags; with opts.Reflog
-// also the commits only reflogs reach, and with opts.Unreachable the
-// commits and blobs nothing reaches. Each unique blob is read and
-// scanned once. With missing objects and without opts.AllowMissing, the
-// result holds what was found and the error wraps ErrIncomplete.
+// Git scans the full history of every ref of the repository at path (or
+// of the refs opts.Branches names), and the messages of its commits and
+// annotated tags; with opts.Reflog also the commits only reflogs reach,
+// and with opts.Unreachable the commits and blobs nothing reaches (both
+// only in a scan with no filter: see Options.Branches). A window
+// (opts.Since, Until, MaxCommits) keeps some of the commits. Each unique
+// blob is read and scanned once. With missing objects and without
+// opts.AllowMissing, the result holds what was found and the error wraps
+// ErrIncomplete.
 func Git(ctx context.Context, path string, det Detector, opts Options) (*Result, error) {
 	start := time.Now()
 	opts = opts.withDefaults()
+	w := opts.window()
+	if err := w.Check(); err != nil {
+		return nil, err
+	}
 	repo, tips, err := openRefs(ctx, path)
 	if err != nil {
 		return nil, err
+	}
+	filtered := !w.IsZero() || len(opts.Branches) > 0
+	if len(opts.Branches) > 0 {
+		if tips, err = gitsrc.SelectRefs(tips, opts.Branches, path); err != nil {
+			return nil, err
+		}
+	}
+	if filtered {
+		opts.Reflog, opts.Unreachable = false, false
 	}
 	h, err := findHidden(ctx, repo, opts)
 	if err != nil {
@@ -148,7 +199,7 @@ func Git(ctx context.Context, path string, det Detector, opts Options) (*Result,
 			return emit(b)
 		}
 		var err error
-		if walk, err = repo.Walk(ctx, tips, nil, false, once); err != nil {
+		if walk, err = repo.Walk(ctx, tips, nil, false, w, once); err != nil {
 			return err
 		}
 		// History no ref shows comes after: a blob it shares with the
@@ -160,14 +211,18 @@ func Git(ctx context.Context, path string, det Detector, opts Options) (*Result,
 					refs = append(refs, t.ID)
 				}
 			}
-			more, err := repo.Walk(ctx, h.tips, refs, false, once)
+			more, err := repo.Walk(ctx, h.tips, refs, false, gitsrc.Window{}, once)
 			if err != nil {
 				return err
 			}
 			walk.Commits = append(walk.Commits, more.Commits...)
 			walk.Missing = append(walk.Missing, more.Missing...)
 		}
-		go func() { msgs <- scanHistoryMessages(mctx, repo, det, opts, walk.Commits) }()
+		var tags []string
+		if filtered {
+			tags = tagsIn(tips, w, walk.Commits)
+		}
+		go func() { msgs <- scanHistoryMessages(mctx, repo, det, opts, walk.Commits, filtered, tags) }()
 		for _, id := range h.blobs {
 			if !seen[id] {
 				h.looseBlobs++
@@ -188,7 +243,7 @@ func Git(ctx context.Context, path string, det Detector, opts Options) (*Result,
 	c.stats.add(m.stats)
 	findings := c.findings
 	if opts.AllOccurrences {
-		findings, err = expandOccurrences(ctx, repo, tips, findings)
+		findings, err = expandOccurrences(ctx, repo, tips, w, findings)
 		if err != nil {
 			return nil, err
 		}
@@ -201,6 +256,11 @@ func Git(ctx context.Context, path string, det Detector, opts Options) (*Result,
 	if err != nil {
 		return nil, err
 	}
+	if !w.IsZero() {
+		if res.Stats.TotalCommits, err = repo.CountCommits(ctx, tips, nil, false); err != nil {
+			return nil, err
+		}
+	}
 	h.mark(res)
 	if err := addExposure(ctx, repo, res.Findings); err != nil {
 		return nil, err
@@ -208,7 +268,29 @@ func Git(ctx context.Context, path string, det Detector, opts Options) (*Result,
 	if n := len(res.Stats.Missing); n > 0 && !opts.AllowMissing {
 		return res, fmt.Errorf("%w: %d objects are missing or unreadable (a partial clone, or a damaged repository: see git fsck); rerun with --allow-missing to scan what is present", ErrIncomplete, n)
 	}
+	res.Stats.Duration = time.Since(start)
 	return res, nil
+}
+
+// window is the window opts asks for.
+func (o Options) window() gitsrc.Window {
+	return gitsrc.Window{Since: o.Since, Until: o.Until, Max: o.MaxCommits}
+}
+
+// tagsIn returns the annotated tags among tips whose messages a filtered
+// scan reads: with a window, those that name a commit walked.
+func tagsIn(tips []gitsrc.Tip, w gitsrc.Window, walked []string) []string {
+	in := make(map[string]bool, len(walked))
+	for _, c := range walked {
+		in[c] = true
+	}
+	var tags []string
+	for _, t := range tips {
+		if t.Tag != "" && (w.IsZero() || in[t.ID]) {
+			tags = append(tags, t.Tag)
+		}
+	}
+	return tags
 }
 
 // messageScan is what scanning a history's messages gave.
@@ -234,13 +316,16 @@ func (m messageScan) findings(after []found) []found {
 }
 
 // scanHistoryMessages scans the messages of commits and of every annotated
-// tag the refs name, with the tags they name in turn.
-func scanHistoryMessages(ctx context.Context, repo *gitsrc.Repo, det Detector, opts Options, commits []string) messageScan {
+// tag the refs name (with filtered, of the tags ids only), with the tags
+// they name in turn.
+func scanHistoryMessages(ctx context.Context, repo *gitsrc.Repo, det Detector, opts Options, commits []string, filtered bool, ids []string) messageScan {
 	var m messageScan
-	ids, err := repo.TagObjects(ctx)
-	if err != nil {
-		m.err = err
-		return m
+	if !filtered {
+		var err error
+		if ids, err = repo.TagObjects(ctx); err != nil {
+			m.err = err
+			return m
+		}
 	}
 	tags, err := repo.TagChain(ctx, ids)
 	if err != nil {
@@ -324,6 +409,7 @@ func finish(ctx context.Context, repo *gitsrc.Repo, st Stats, walk gitsrc.WalkSt
 	sortFindings(findings)
 	res := &Result{Findings: findingsOf(findings), Stats: st}
 	res.Stats.Commits = len(walk.Commits)
+	res.Stats.TotalCommits = len(walk.Commits)
 	res.commits = walk.Commits
 	// Workers find missing objects in the order they happen to read
 	// them: sorted, the summary is the same from run to run.
@@ -480,16 +566,16 @@ func dedupe(fs []found) []found {
 	return out
 }
 
-// expandOccurrences repeats each finding at every commit and path where
-// its blob appears.
-func expandOccurrences(ctx context.Context, repo *gitsrc.Repo, tips []gitsrc.Tip, fs []found) ([]found, error) {
+// expandOccurrences repeats each finding at every commit (of the window
+// w) and path where its blob appears.
+func expandOccurrences(ctx context.Context, repo *gitsrc.Repo, tips []gitsrc.Tip, w gitsrc.Window, fs []found) ([]found, error) {
 	blobs := make(map[string]bool)
 	for _, f := range fs {
 		if f.Commit != "" && f.Blob != "" {
 			blobs[f.Blob] = true
 		}
 	}
-	occ, err := repo.Occurrences(ctx, tips, blobs)
+	occ, err := repo.Occurrences(ctx, tips, w, blobs)
 	if err != nil {
 		return nil, err
 	}
@@ -511,7 +597,8 @@ func expandOccurrences(ctx context.Context, repo *gitsrc.Repo, tips []gitsrc.Tip
 	return out, nil
 }
 
-// addAuthors fills in who made each finding's commit, and when.
+// addAuthors fills in who made each finding's commit, when, and the
+// commit's subject (a tag message's finding keeps the tag's own).
 func addAuthors(ctx context.Context, repo *gitsrc.Repo, fs []found) error {
 	seen := make(map[string]bool)
 	var ids []string
@@ -528,6 +615,9 @@ func addAuthors(ctx context.Context, repo *gitsrc.Repo, fs []found) error {
 	for i := range fs {
 		if m, ok := metas[fs[i].Commit]; ok {
 			fs[i].Author, fs[i].Email, fs[i].Date = m.Author, m.Email, m.Date
+			if fs[i].Source != finding.SourceTagMessage {
+				fs[i].Subject = m.Subject
+			}
 		}
 	}
 	return nil

@@ -42,8 +42,13 @@ func scanMessages(ctx context.Context, repo *gitsrc.Repo, det Detector, opts Opt
 		}
 		st.Blobs-- // counted as a message, not a blob
 		st.Bytes -= int64(len(msg))
+		var subject string
+		if source == finding.SourceTagMessage {
+			// A commit's comes from git log with its author.
+			subject = gitsrc.Subject(msg)
+		}
 		for _, f := range fs {
-			f.Commit, f.Source = o.ID, source
+			f.Commit, f.Source, f.Subject = o.ID, source, subject
 			out = append(out, found{Finding: f})
 		}
 		return nil

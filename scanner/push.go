@@ -40,7 +40,7 @@ func Push(ctx context.Context, path string, det Detector, updates []gitsrc.Updat
 	if repo == nil {
 		return &Result{Stats: Stats{Duration: time.Since(start)}}, nil
 	}
-	res, err := scanAdded(ctx, repo, det, tips, nil, true, nil, opts, start)
+	res, err := scanAdded(ctx, repo, det, tips, nil, true, gitsrc.Window{}, nil, opts, start)
 	if err != nil {
 		return res, err
 	}
@@ -72,12 +72,12 @@ func openTips(ctx context.Context, path string, tips []gitsrc.Tip) (*gitsrc.Repo
 type blobFilter func(context.Context, []gitsrc.Blob) ([]gitsrc.Blob, error)
 
 // scanAdded scans the blobs of the commits reachable from tips and not
-// from exclude (nor, with excludeRefs, from any ref), and of those only
-// what keep (if not nil) keeps.
-func scanAdded(ctx context.Context, repo *gitsrc.Repo, det Detector, tips []gitsrc.Tip, exclude []string, excludeRefs bool, keep blobFilter, opts Options, start time.Time) (*Result, error) {
+// from exclude (nor, with excludeRefs, from any ref) that w chooses, and
+// of those only what keep (if not nil) keeps.
+func scanAdded(ctx context.Context, repo *gitsrc.Repo, det Detector, tips []gitsrc.Tip, exclude []string, excludeRefs bool, w gitsrc.Window, keep blobFilter, opts Options, start time.Time) (*Result, error) {
 	// The new blobs are few, so they are listed before any is read.
 	var blobs []gitsrc.Blob
-	walk, err := repo.Walk(ctx, tips, exclude, excludeRefs, func(b gitsrc.Blob) error {
+	walk, err := repo.Walk(ctx, tips, exclude, excludeRefs, w, func(b gitsrc.Blob) error {
 		blobs = append(blobs, b)
 		return nil
 	})
@@ -165,7 +165,7 @@ func Outgoing(ctx context.Context, path string, det Detector, remote string, ref
 			pushed = append(pushed, r.LocalID)
 		}
 	}
-	res, err := scanAdded(ctx, repo, det, tips, exclude, false, nil, opts, start)
+	res, err := scanAdded(ctx, repo, det, tips, exclude, false, gitsrc.Window{}, nil, opts, start)
 	if err != nil {
 		return res, err
 	}

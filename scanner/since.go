@@ -2,6 +2,7 @@ package scanner
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/keysweep/keysweep/scanner/gitsrc"
@@ -42,7 +43,7 @@ func Since(ctx context.Context, path string, det Detector, since []string, seen 
 			return out, nil
 		}
 	}
-	res, err := scanAdded(ctx, repo, det, tips, exclude, false, keep, opts, start)
+	res, err := scanAdded(ctx, repo, det, tips, exclude, false, gitsrc.Window{}, keep, opts, start)
 	if err != nil {
 		return res, err
 	}
@@ -67,30 +68,59 @@ func Since(ctx context.Context, path string, det Detector, since []string, seen 
 }
 
 // Range scans the commits reachable from head and not from base (a
-// revision each; base may be empty), as a CI job scans a push or a pull
-// request: each secret at the commit of the range that introduced it.
+// revision each; base may be empty): Revisions of base..head.
 func Range(ctx context.Context, path string, det Detector, base, head string, opts Options) (*Result, error) {
+	return Revisions(ctx, path, det, gitsrc.Range{Base: base, Head: head}, opts)
+}
+
+// Revisions scans the commits of rng, as a CI job scans a push or a pull
+// request: each secret at the commit of the range that introduced it.
+// rng.Base may be empty: the history of rng.Head. With rng.Symmetric,
+// the commits either side reaches and not both (git's A...B). A window
+// (opts.Since, Until, MaxCommits) keeps some of the range's commits;
+// opts.Branches is refused.
+func Revisions(ctx context.Context, path string, det Detector, rng gitsrc.Range, opts Options) (*Result, error) {
 	start := time.Now()
 	opts = opts.withDefaults()
+	if len(opts.Branches) > 0 {
+		return nil, errors.New("a range and branches both choose the commits to scan: give one or the other")
+	}
+	w := opts.window()
+	if err := w.Check(); err != nil {
+		return nil, err
+	}
 	repo, err := gitsrc.Open(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	tip, err := repo.Commit(ctx, head)
+	tip, err := repo.Commit(ctx, rng.Head)
 	if err != nil {
 		return nil, err
 	}
+	tips := []gitsrc.Tip{{Ref: rng.Head, ID: tip, Type: "commit"}}
 	var exclude []string
-	if base != "" {
-		id, err := repo.Commit(ctx, base)
+	if rng.Base != "" {
+		id, err := repo.Commit(ctx, rng.Base)
 		if err != nil {
 			return nil, err
 		}
-		exclude = append(exclude, id)
+		if rng.Symmetric {
+			tips = append(tips, gitsrc.Tip{Ref: rng.Base, ID: id, Type: "commit"})
+			if exclude, err = repo.MergeBases(ctx, id, tip); err != nil {
+				return nil, err
+			}
+		} else {
+			exclude = append(exclude, id)
+		}
 	}
-	res, err := scanAdded(ctx, repo, det, []gitsrc.Tip{{Ref: head, ID: tip, Type: "commit"}}, exclude, false, nil, opts, start)
+	res, err := scanAdded(ctx, repo, det, tips, exclude, false, w, nil, opts, start)
 	if err != nil {
 		return res, err
+	}
+	if !w.IsZero() {
+		if res.Stats.TotalCommits, err = repo.CountCommits(ctx, tips, exclude, false); err != nil {
+			return nil, err
+		}
 	}
 	if err := addMessages(ctx, repo, det, opts, res, nil); err != nil {
 		return nil, err

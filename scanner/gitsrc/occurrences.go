@@ -2,7 +2,6 @@ package gitsrc
 
 import (
 	"context"
-	"strings"
 )
 
 // Occurrence is a commit that puts a blob at a path.
@@ -12,21 +11,16 @@ type Occurrence struct {
 }
 
 // Occurrences returns, for each blob in blobs, every commit reachable from
-// tips that adds it at a path or changes a path to it, merges included
-// (compared with each parent), oldest first.
-func (r *Repo) Occurrences(ctx context.Context, tips []Tip, blobs map[string]bool) (map[string][]Occurrence, error) {
+// tips and chosen by w that adds it at a path or changes a path to it,
+// merges included (compared with each parent), oldest first.
+func (r *Repo) Occurrences(ctx context.Context, tips []Tip, w Window, blobs map[string]bool) (map[string][]Occurrence, error) {
 	out := make(map[string][]Occurrence)
-	var in strings.Builder
-	for _, t := range tips {
-		if t.Type == "commit" {
-			in.WriteString(t.ID + "\n")
-		}
-	}
-	if len(blobs) == 0 || in.Len() == 0 {
+	in := revs(tips, nil)
+	if len(blobs) == 0 || in == "" {
 		return out, nil
 	}
 	seen := make(map[Occurrence]bool)
-	err := r.changes(ctx, in.String(), false, func(string) {}, func(commit string, id, path []byte) error {
+	err := r.changes(ctx, in, false, w, func(string) {}, func(commit string, id, path []byte) error {
 		if !blobs[string(id)] {
 			return nil
 		}

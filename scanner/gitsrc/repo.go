@@ -22,6 +22,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 )
 
 // ErrNotRepository is returned by Open for a path that is not a git
@@ -40,8 +42,9 @@ var errNoWorkTree = errors.New("a bare repository or a git directory, not a work
 // Repo is a git repository, bare or not.
 type Repo struct {
 	// GitDir is the absolute path of the repository's git directory.
-	GitDir string
-	env    []string
+	GitDir  string
+	env     []string
+	version [2]int // of the git on PATH
 }
 
 // minGit is the oldest git with rev-list --filter=object:type=blob.
@@ -56,7 +59,8 @@ func Open(ctx context.Context, path string) (*Repo, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("open repository %s: %w (a file, not a directory)", path, ErrNotRepository)
 	}
-	if err := checkGitVersion(ctx); err != nil {
+	version, err := checkGitVersion(ctx)
+	if err != nil {
 		return nil, err
 	}
 	out, err := revParse(ctx, path, "--absolute-git-dir")
@@ -69,26 +73,31 @@ func Open(ctx context.Context, path string) (*Repo, error) {
 		// a partial clone's promisor remote (git 2.44 and later). Objects
 		// are read as they are: a refs/replace/<id> ref (which anyone who
 		// can push may create) must not stand in for what is scanned.
-		env: append(os.Environ(), "LC_ALL=C", "GIT_TERMINAL_PROMPT=0", "GIT_NO_LAZY_FETCH=1", "GIT_NO_REPLACE_OBJECTS=1"),
+		env:     append(os.Environ(), "LC_ALL=C", "GIT_TERMINAL_PROMPT=0", "GIT_NO_LAZY_FETCH=1", "GIT_NO_REPLACE_OBJECTS=1"),
+		version: version,
 	}
 	return r, nil
 }
 
-func checkGitVersion(ctx context.Context) error {
+// checkGitVersion returns the version of the git on PATH, or why it
+// will not do.
+func checkGitVersion(ctx context.Context) ([2]int, error) {
 	out, err := exec.CommandContext(ctx, "git", "version").Output()
 	if err != nil {
-		return fmt.Errorf("run git: %w (keysweep needs git %d.%d or newer on PATH)", err, minGit[0], minGit[1])
+		return [2]int{}, fmt.Errorf("run git: %w (keysweep needs git %d.%d or newer on PATH)", err, minGit[0], minGit[1])
 	}
 	v := strings.TrimPrefix(strings.TrimSpace(string(out)), "git version ")
 	parts := strings.SplitN(v, ".", 3)
+	var version [2]int
 	if len(parts) >= 2 {
 		major, _ := strconv.Atoi(parts[0])
 		minor, _ := strconv.Atoi(parts[1])
 		if major < minGit[0] || major == minGit[0] && minor < minGit[1] {
-			return fmt.Errorf("git %s is too old: keysweep needs git %d.%d or newer", v, minGit[0], minGit[1])
+			return version, fmt.Errorf("git %s is too old: keysweep needs git %d.%d or newer", v, minGit[0], minGit[1])
 		}
+		version = [2]int{major, minor}
 	}
-	return nil
+	return version, nil
 }
 
 // packLimits bound how much of the pack files each git process maps into
@@ -139,6 +148,9 @@ type Tip struct {
 	Ref  string
 	ID   string
 	Type string // commit, tree or blob
+	// Tag is the annotated tag the ref names, when it names one (the
+	// outermost of a tag of a tag): ID is what it peels to.
+	Tag string
 }
 
 // Tips returns what every ref points at: local and remote branches, tags
@@ -213,41 +225,154 @@ func (r *Repo) peel(ctx context.Context, tags []Tip) ([]Tip, error) {
 		if len(f) != 2 || f[1] == "missing" {
 			return nil, fmt.Errorf("resolve %s: object %s is missing", tags[i].Ref, tags[i].ID)
 		}
-		tips = append(tips, Tip{Ref: tags[i].Ref, ID: f[0], Type: f[1]})
+		tips = append(tips, Tip{Ref: tags[i].Ref, ID: f[0], Type: f[1], Tag: tags[i].ID})
 	}
 	return tips, nil
 }
 
-// CommitMeta is who made a commit, and when.
+// CommitMeta is who made a commit, when, and its subject.
 type CommitMeta struct {
 	Author string
 	Email  string
-	// Date is the author date as RFC 3339.
+	// Date is the author date as RFC 3339; empty when git could not read
+	// one.
 	Date string
+	// Subject is the first line of the message (see Subject).
+	Subject string
 }
 
-// Commits returns the author of each commit in ids.
+// maxMetaField bounds what is kept of each field git prints for a
+// commit: a hostile message may be of any size, and only its first line
+// is kept.
+const maxMetaField = 64 << 10
+
+// Commits returns the author, date and subject of each commit in ids.
+//
+// Every field is ended by NUL, which git never prints inside one: it
+// reads a name, an address and a message only up to a NUL they may hold.
+// The message comes last and may hold any other byte, newlines included.
 func (r *Repo) Commits(ctx context.Context, ids []string) (map[string]CommitMeta, error) {
 	metas := make(map[string]CommitMeta, len(ids))
 	if len(ids) == 0 {
 		return metas, nil
 	}
-	cmd := r.command(ctx, "log", "--no-walk=unsorted", "--stdin", "--format=%H%x00%an%x00%ae%x00%aI")
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cmd := r.command(ctx, "-c", "log.showSignature=false", "log", "--no-walk=unsorted", "--stdin", "-z",
+		"--no-color", "--encoding=UTF-8", "--format=%H%x00%an%x00%ae%x00%aI%x00%B")
 	cmd.Stdin = strings.NewReader(strings.Join(ids, "\n") + "\n")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, gitError("log", err, stderr.Bytes())
+		return nil, fmt.Errorf("git log: %w", err)
 	}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		f := strings.Split(sc.Text(), "\x00")
-		if len(f) == 4 {
-			metas[f[0]] = CommitMeta{Author: f[1], Email: f[2], Date: f[3]}
-		}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("git log: %w", err)
+	}
+	br := bufio.NewReaderSize(stdout, 1<<16)
+	perr := parseCommitMetas(br, metas)
+	if perr != nil {
+		cancel()
+		drain(br)
+	}
+	werr := cmd.Wait()
+	switch {
+	case perr != nil:
+		return nil, perr
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case werr != nil:
+		return nil, gitError("log", werr, stderr.Bytes())
 	}
 	return metas, nil
+}
+
+// parseCommitMetas reads records of five NUL-ended fields: id, author,
+// email, date and message.
+func parseCommitMetas(br *bufio.Reader, metas map[string]CommitMeta) error {
+	var f [5][]byte
+	for {
+		for i := range f {
+			field, err := readCapped(br, maxMetaField)
+			if err == io.EOF && i == 0 && len(field) == 0 {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("git log: a commit's fields end early: %w", err)
+			}
+			f[i] = field
+		}
+		id := strings.TrimPrefix(string(f[0]), "\n")
+		if !isHexID(id) {
+			return fmt.Errorf("git log: unexpected %q where a commit id belongs", truncateName(id))
+		}
+		m := CommitMeta{Author: string(f[1]), Email: string(f[2]), Subject: Subject(f[4])}
+		if _, err := time.Parse(time.RFC3339, string(f[3])); err == nil {
+			m.Date = string(f[3])
+		}
+		metas[id] = m
+	}
+}
+
+// readCapped reads up to the next NUL, which it drops, and returns at
+// most the first limit bytes of what came before it. A field that ends
+// the input without a NUL is an error.
+func readCapped(br *bufio.Reader, limit int) ([]byte, error) {
+	var out []byte
+	for {
+		b, err := br.ReadSlice(0)
+		if err == nil {
+			b = b[:len(b)-1] // the NUL
+		}
+		if room := limit - len(out); room > 0 {
+			out = append(out, b[:min(len(b), room)]...)
+		}
+		switch {
+		case err == nil:
+			return out, nil
+		case err == bufio.ErrBufferFull:
+			continue
+		case err == io.EOF && len(out) == 0 && len(b) == 0:
+			return nil, io.EOF
+		case err == io.EOF:
+			return nil, io.ErrUnexpectedEOF
+		default:
+			return nil, err
+		}
+	}
+}
+
+// MaxSubject is the most bytes Subject keeps.
+const MaxSubject = 200
+
+// Subject returns the subject of a commit or tag message: its first line
+// that is not blank, without the line end and trailing blanks, cut at a
+// NUL (where git stops reading a message) and clipped to MaxSubject bytes
+// on a character boundary (an invalid byte counts as one character).
+// Every other byte is kept as it is, control characters included: text
+// output escapes them.
+func Subject(msg []byte) string {
+	if i := bytes.IndexByte(msg, 0); i >= 0 {
+		msg = msg[:i]
+	}
+	for len(msg) > 0 {
+		line, rest, _ := bytes.Cut(msg, []byte{'\n'})
+		if line = bytes.TrimRight(line, " \t\r\v\f"); len(line) > 0 {
+			msg = line
+			break
+		}
+		msg = rest
+	}
+	n := 0
+	for n < len(msg) {
+		_, size := utf8.DecodeRune(msg[n:])
+		if n+size > MaxSubject {
+			break
+		}
+		n += size
+	}
+	return string(msg[:n])
 }
 
 // drain discards the rest of a reader so that a child process can exit.

@@ -40,20 +40,24 @@ type WalkStats struct {
 // commit and path given are where the blob first appears. A blob first
 // seen in a merge (a conflict resolution) is attributed to the merge.
 // Trees and blobs that refs point at directly come last, with the ref name
-// as their path.
+// as their path, unless w is set: they have no date.
+//
+// w chooses among the commits (see Window): only the blobs the chosen
+// commits add or change are listed, each at the oldest chosen commit that
+// does.
 //
 // Everything is learnt from git in a form no name can forge: the commits
 // from rev-list, then each commit's changes from diff-tree with
 // NUL-terminated paths (a path may hold a newline, a quote or anything
 // but NUL), and types from the tree entries' modes, never from how names
 // look.
-func (r *Repo) Walk(ctx context.Context, tips []Tip, exclude []string, excludeRefs bool, fn func(Blob) error) (WalkStats, error) {
+func (r *Repo) Walk(ctx context.Context, tips []Tip, exclude []string, excludeRefs bool, w Window, fn func(Blob) error) (WalkStats, error) {
 	var st WalkStats
 	var commits, others []Tip
 	for _, t := range tips {
 		if t.Type == "commit" {
 			commits = append(commits, t)
-		} else if t.Type == "tree" || t.Type == "blob" {
+		} else if (t.Type == "tree" || t.Type == "blob") && w.IsZero() {
 			others = append(others, t)
 		}
 	}
@@ -66,14 +70,7 @@ func (r *Repo) Walk(ctx context.Context, tips []Tip, exclude []string, excludeRe
 		return fn(b)
 	}
 	if len(commits) > 0 {
-		var in strings.Builder
-		for _, t := range commits {
-			in.WriteString(t.ID + "\n")
-		}
-		for _, id := range exclude {
-			in.WriteString("^" + id + "\n")
-		}
-		err := r.changes(ctx, in.String(), excludeRefs, func(commit string) {
+		err := r.changes(ctx, revs(commits, exclude), excludeRefs, w, func(commit string) {
 			st.Commits = append(st.Commits, commit)
 		}, func(commit string, id, path []byte) error {
 			if seen[string(id)] {
@@ -109,10 +106,14 @@ type Change struct {
 }
 
 // changes lists the commits named on stdin (rev-list syntax: ids, and ^id
-// to exclude) oldest first, and for each the blobs it adds or changes:
+// to exclude) that w chooses, oldest first, and for each the blobs it adds or changes:
 // compared with its parent, or for a merge, those that differ from every
 // parent (what no parent had there: a conflict resolution).
-func (r *Repo) changes(ctx context.Context, revs string, excludeRefs bool, commit func(string), fn func(commit string, id, path []byte) error) error {
+func (r *Repo) changes(ctx context.Context, revs string, excludeRefs bool, w Window, commit func(string), fn func(commit string, id, path []byte) error) error {
+	window, err := r.windowArgs(w)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// One process lists the commits and diffs each (a rev-list piped to
@@ -121,6 +122,7 @@ func (r *Repo) changes(ctx context.Context, revs string, excludeRefs bool, commi
 	args := []string{"-c", "log.showRoot=true", "-c", "log.showSignature=false", "log", "--stdin",
 		"--reverse", "--date-order", "-c", "--raw", "-z", "--no-renames", "--no-abbrev", "--no-color",
 		"--no-mailmap", "--no-decorate", "--format=%H"}
+	args = append(args, window...)
 	if excludeRefs {
 		// Revisions read from stdin are not affected by --not.
 		args = append(args, "--not", "--all")
