@@ -61,12 +61,17 @@ type CustomRule struct {
 type Allowlist struct {
 	// Paths are globs: * and ? within a path segment, ** across them; a
 	// glob without a slash matches a file name in any directory.
-	Paths []string `toml:"paths"`
+	Paths []string `toml:"paths" json:"paths,omitempty"`
+	// PathRegexes are regular expressions that match anywhere in the
+	// slash-separated path (anchor them with ^ and $): what gitleaks'
+	// allowlist paths are, so that an imported configuration means what
+	// it meant.
+	PathRegexes []string `toml:"path_regexes" json:"path_regexes,omitempty"`
 	// Regexes and Stopwords (substrings, case ignored) match the secret.
-	Regexes   []string `toml:"regexes"`
-	Stopwords []string `toml:"stopwords"`
+	Regexes   []string `toml:"regexes" json:"regexes,omitempty"`
+	Stopwords []string `toml:"stopwords" json:"stopwords,omitempty"`
 	// Commits are full commit ids whose findings are known.
-	Commits []string `toml:"commits"`
+	Commits []string `toml:"commits" json:"commits,omitempty"`
 }
 
 // Load reads and checks a configuration file.
@@ -95,7 +100,7 @@ func Parse(source string, data []byte) (*Config, error) {
 			keys[i] = k.String()
 		}
 		sort.Strings(keys)
-		return nil, fmt.Errorf("%s: unknown key %q (known: rules.enable, rules.disable, rules.entropy, rules.custom, rules.allowlist, allowlist.paths, allowlist.regexes, allowlist.stopwords, allowlist.commits)", source, keys[0])
+		return nil, fmt.Errorf("%s: unknown key %q (known: rules.enable, rules.disable, rules.entropy, rules.custom, rules.allowlist, allowlist.paths, allowlist.path_regexes, allowlist.regexes, allowlist.stopwords, allowlist.commits)", source, keys[0])
 	}
 	c.Source = source
 	if err := c.check(detectors.Catalog()); err != nil {
@@ -178,6 +183,11 @@ func (a Allowlist) check(where string) error {
 	for _, p := range a.Paths {
 		if _, err := compileGlob(p); err != nil {
 			return fmt.Errorf("%s.paths: %w", where, err)
+		}
+	}
+	for _, r := range a.PathRegexes {
+		if _, err := regexp.Compile(r); err != nil {
+			return fmt.Errorf("%s.path_regexes: %s", where, oneLine(err.Error()))
 		}
 	}
 	for _, r := range a.Regexes {
@@ -318,9 +328,10 @@ func (c *Config) Filter() *PathFilter {
 			continue
 		}
 		if a, ok := c.Rules.Allowlist[r.Pairs]; ok {
-			merged := Allowlist{Paths: a.Paths, Commits: a.Commits}
+			merged := Allowlist{Paths: a.Paths, PathRegexes: a.PathRegexes, Commits: a.Commits}
 			if own, ok := c.Rules.Allowlist[r.ID]; ok {
 				merged.Paths = append(append([]string(nil), own.Paths...), a.Paths...)
+				merged.PathRegexes = append(append([]string(nil), own.PathRegexes...), a.PathRegexes...)
 				merged.Commits = append(append([]string(nil), own.Commits...), a.Commits...)
 			}
 			f.byRule[r.ID] = newPathFilter(merged)
@@ -334,6 +345,9 @@ func newPathFilter(a Allowlist) *PathFilter {
 	for _, p := range a.Paths {
 		re, _ := compileGlob(p) // checked at load
 		f.paths = append(f.paths, re)
+	}
+	for _, r := range a.PathRegexes {
+		f.paths = append(f.paths, regexp.MustCompile(r)) // checked at load
 	}
 	for _, c := range a.Commits {
 		f.commits[c] = true

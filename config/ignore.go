@@ -22,6 +22,9 @@ type Ignore struct {
 	// Expires is the first day the ignore no longer applies (zero: never).
 	Expires time.Time
 	Line    int
+	// Source names the file the ignore is in (.keysweepignore or
+	// .gitleaksignore, as Ignores.Source does).
+	Source string
 	// Replacement is the fingerprint that replaces this one, when it is a
 	// legacy fingerprint (finding.LegacyFingerprint) that matched a finding.
 	Replacement string
@@ -64,7 +67,7 @@ func ParseIgnores(source string, data []byte, now time.Time) (*Ignores, error) {
 			continue
 		}
 		fields := strings.Fields(line)
-		e := &Ignore{Fingerprint: fields[0], Line: n}
+		e := &Ignore{Fingerprint: fields[0], Line: n, Source: source}
 		if !fingerprintRe.MatchString(e.Fingerprint) {
 			return nil, fmt.Errorf("%s:%d: %q is not a fingerprint (want rule-id:16 hex digits, as reports print it)", source, n, e.Fingerprint)
 		}

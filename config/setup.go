@@ -47,68 +47,112 @@ type Setup struct {
 
 // Resolve loads the configuration: files.Config, else the repository's own
 // file (when files.Read is set), else the built-in defaults; the same for
-// ignores. now decides which ignores have expired.
+// ignores, where the repository's own are .keysweepignore and
+// .gitleaksignore. now decides which ignores have expired.
 func Resolve(files Files, now time.Time) (*Setup, error) {
-	s := &Setup{Fingerprints: new(finding.Fingerprinter)}
-	var cfg *Config
+	l, err := load(files, now)
+	if err != nil {
+		return nil, err
+	}
+	s := &Setup{Fingerprints: new(finding.Fingerprinter), Sources: l.sources()}
+	s.Engine = detectors.New(l.cfg.Apply(detectors.Catalog()))
+	s.sup.Filter = l.cfg.Filter()
+	s.sup.Ignores = l.ignores
+	s.sup.Gitleaks = l.gitleaks
+	s.sup.Baseline = l.baseline
+	return s, nil
+}
+
+// loaded is what a run's configuration files say, before it becomes a
+// Setup: Resolve and Describe read the same files the same way.
+type loaded struct {
+	cfg          *Config
+	ignores      *Ignores
+	gitleaks     *GitleaksIgnores
+	baseline     Baseline
+	baselineFile string
+}
+
+// load reads the files a run names, else the repository's own.
+func load(files Files, now time.Time) (*loaded, error) {
+	l := &loaded{}
 	switch {
 	case files.Config != "":
 		c, err := Load(files.Config)
 		if err != nil {
 			return nil, err
 		}
-		cfg = c
+		l.cfg = c
 	case files.Read != nil:
 		data, source, ok, err := files.Read(FileName)
 		if err != nil {
 			return nil, err
 		}
 		if ok {
-			if cfg, err = Parse(source, data); err != nil {
+			if l.cfg, err = Parse(source, data); err != nil {
 				return nil, err
 			}
 		}
 	}
-	if cfg != nil {
-		s.Sources = append(s.Sources, cfg.Source)
-	}
-	s.Engine = detectors.New(cfg.Apply(detectors.Catalog()))
-	s.sup.Filter = cfg.Filter()
 
 	switch {
 	case files.Ignores != "":
+		// The user's file replaces the repository's ignores, both kinds.
 		ig, err := LoadIgnores(files.Ignores, now)
 		if err != nil {
 			return nil, err
 		}
-		s.sup.Ignores = ig
+		l.ignores = ig
 	case files.Read != nil:
 		data, source, ok, err := files.Read(IgnoreFileName)
 		if err != nil {
 			return nil, err
 		}
 		if ok {
-			if s.sup.Ignores, err = ParseIgnores(source, data, now); err != nil {
+			if l.ignores, err = ParseIgnores(source, data, now); err != nil {
 				return nil, err
 			}
 		}
-	}
-	if s.sup.Ignores != nil {
-		s.Sources = append(s.Sources, s.sup.Ignores.Source)
+		data, source, ok, err = files.Read(GitleaksIgnoreFileName)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			if l.gitleaks, err = ParseGitleaksIgnores(source, data); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if files.Baseline != "" {
 		b, err := LoadBaseline(files.Baseline)
 		if err != nil {
 			return nil, err
 		}
-		s.sup.Baseline = b
-		s.Sources = append(s.Sources, files.Baseline)
+		l.baseline, l.baselineFile = b, files.Baseline
 	}
-	return s, nil
+	return l, nil
+}
+
+// sources names the files in use, in the order they were read.
+func (l *loaded) sources() []string {
+	var out []string
+	if l.cfg != nil {
+		out = append(out, l.cfg.Source)
+	}
+	if l.ignores != nil {
+		out = append(out, l.ignores.Source)
+	}
+	if l.gitleaks != nil {
+		out = append(out, l.gitleaks.Source)
+	}
+	if l.baselineFile != "" {
+		out = append(out, l.baselineFile)
+	}
+	return out
 }
 
 // NeedsFingerprints reports whether Filter fingerprints findings: only
-// ignores and baselines name them.
+// .keysweepignore and baselines name them (.gitleaksignore names places).
 func (s *Setup) NeedsFingerprints() bool {
 	return s.sup.Ignores != nil || len(s.sup.Baseline) > 0
 }
@@ -133,7 +177,7 @@ func (s *Setup) Filter(fs []finding.Finding) []finding.Finding {
 			// hashed slowly name the old form.
 			legacy = finding.LegacyFingerprint(f.RuleID, f.KeyID, f.Secret)
 		}
-		if s.sup.Keep(f.RuleID, f.Path, f.Commit, f.Fingerprint, legacy) {
+		if s.sup.KeepAt(f.RuleID, f.Path, f.Commit, f.Line, f.Fingerprint, legacy) {
 			out = append(out, f)
 		}
 	}
@@ -141,9 +185,12 @@ func (s *Setup) Filter(fs []finding.Finding) []finding.Finding {
 }
 
 // Suppressed says what Filter has dropped so far, by reason, and which
-// ignores were unused, have expired or use an old fingerprint.
+// ignores were unused, have expired or use an old fingerprint. Each
+// ignore names its file (Ignore.Source): .keysweepignore's entries come
+// first, then .gitleaksignore's.
 type Suppressed struct {
-	Counts                  map[string]int
+	Counts map[string]int
+	// IgnoreFile is .keysweepignore's source, else .gitleaksignore's.
 	IgnoreFile              string
 	Expired, Unused, Legacy []*Ignore
 }
@@ -159,6 +206,12 @@ func (s *Setup) Suppressed() Suppressed {
 	if ig := s.sup.Ignores; ig != nil {
 		out.IgnoreFile = ig.Source
 		out.Expired, out.Unused, out.Legacy = ig.Expired(), ig.Unused(), ig.Legacy()
+	}
+	if g := s.sup.Gitleaks; g != nil {
+		if out.IgnoreFile == "" {
+			out.IgnoreFile = g.Source
+		}
+		out.Unused = append(out.Unused, g.Unused()...)
 	}
 	return out
 }

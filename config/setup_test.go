@@ -200,8 +200,8 @@ func TestResolveReadsOnlyWhatItNeeds(t *testing.T) {
 		files config.Files
 		asked []string
 	}{
-		{"nothing named", config.Files{}, []string{config.FileName, config.IgnoreFileName}},
-		{"config named", config.Files{Config: opConfig}, []string{config.IgnoreFileName}},
+		{"nothing named", config.Files{}, []string{config.FileName, config.IgnoreFileName, config.GitleaksIgnoreFileName}},
+		{"config named", config.Files{Config: opConfig}, []string{config.IgnoreFileName, config.GitleaksIgnoreFileName}},
 		{"ignores named", config.Files{Ignores: opIgnores}, []string{config.FileName}},
 		{"both named", config.Files{Config: opConfig, Ignores: opIgnores}, nil},
 	}

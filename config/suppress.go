@@ -8,12 +8,14 @@ const (
 )
 
 // Suppressor decides which findings are reported: not those allowlisted
-// by path or commit, ignored by fingerprint, or already in the baseline.
+// by path or commit, ignored by fingerprint (or, from a .gitleaksignore,
+// by place), or already in the baseline.
 // Allowlisted secrets (by regex or stopword) and inline keysweep:allow
 // never become findings at all.
 type Suppressor struct {
 	Filter   *PathFilter
 	Ignores  *Ignores
+	Gitleaks *GitleaksIgnores
 	Baseline Baseline
 	// Counts holds how many findings each reason suppressed.
 	Counts map[string]int
@@ -24,6 +26,12 @@ type Suppressor struct {
 // fingerprints in older schemes (finding.LegacyFingerprint), so that ignore
 // files and baselines written before still suppress it.
 func (s *Suppressor) Keep(rule, path, commit, fingerprint string, legacy ...string) bool {
+	return s.KeepAt(rule, path, commit, 0, fingerprint, legacy...)
+}
+
+// KeepAt is Keep for a finding at a line (1-based; 0 when unknown), which
+// .gitleaksignore entries name.
+func (s *Suppressor) KeepAt(rule, path, commit string, line int, fingerprint string, legacy ...string) bool {
 	if s == nil {
 		return true
 	}
@@ -31,7 +39,7 @@ func (s *Suppressor) Keep(rule, path, commit, fingerprint string, legacy ...stri
 	switch {
 	case s.Filter.Allows(rule, path, commit):
 		reason = ByAllowlist
-	case s.Ignores.Match(fingerprint, legacy...):
+	case s.ignored(rule, path, commit, line, fingerprint, legacy):
 		reason = ByIgnore
 	case s.Baseline.Has(fingerprint, path, legacy...):
 		reason = ByBaseline
@@ -43,4 +51,11 @@ func (s *Suppressor) Keep(rule, path, commit, fingerprint string, legacy ...stri
 	}
 	s.Counts[reason]++
 	return false
+}
+
+// ignored asks both kinds of ignore, so that each knows it was used.
+func (s *Suppressor) ignored(rule, path, commit string, line int, fingerprint string, legacy []string) bool {
+	byFingerprint := s.Ignores.Match(fingerprint, legacy...)
+	byPlace := s.Gitleaks.Match(rule, path, commit, line)
+	return byFingerprint || byPlace
 }
