@@ -114,7 +114,7 @@ func TestTextEscapesContent(t *testing.T) {
 		out := buf.String()
 		if color {
 			// Our own colors are the only escape sequences.
-			for _, c := range []string{"\x1b[1m", "\x1b[1;31m", "\x1b[2m", "\x1b[0m"} {
+			for _, c := range []string{"\x1b[1m", "\x1b[1;31m", "\x1b[1;33m", "\x1b[2m", "\x1b[0m"} {
 				out = strings.ReplaceAll(out, c, "")
 			}
 		}
@@ -207,7 +207,7 @@ func TestJSONEscapesContent(t *testing.T) {
 	}
 }
 
-// Ordinary findings are written byte for byte as before.
+// Letters of any script are written as they are.
 func TestTextOfOrdinaryFindings(t *testing.T) {
 	t.Parallel()
 	fs := []finding.Finding{{RuleID: "github-token", Description: "GitHub token", Secret: "ghp_" + "R8kLm2Xq9TzW4vB7nC1pD6sF3gH5jK0aZ1yE",
@@ -216,11 +216,14 @@ func TestTextOfOrdinaryFindings(t *testing.T) {
 	if err := Write(&buf, fs, Options{Format: "text"}); err != nil {
 		t.Fatal(err)
 	}
-	want := "github-token  GitHub token\n" +
-		"  Secret:      ghp_*****\n" +
-		"  Location:    docs/café 日本 #1.md:1:2\n" +
-		"  Commit:      " + strings.Repeat("b", 40) + " 2024-01-01T00:00:00Z  Zoë Ünal <z@example.com>\n" +
-		"  Fingerprint: " + finding.Fingerprint("github-token", "", fs[0].Secret) + "\n"
+	want := "docs/café 日本 #1.md  (1 finding)\n" +
+		"  github-token  GitHub token\n" +
+		"    Secret:      ghp_*****\n" +
+		"    Location:    docs/café 日本 #1.md:1:2\n" +
+		"    Commit:      bbbbbbbbbbbb\n" +
+		"    Author:      Zoë Ünal <z@example.com>, 2024-01-01T00:00:00Z\n" +
+		"    Fingerprint: " + finding.Fingerprint("github-token", "", fs[0].Secret) + "\n" +
+		"    To do:       revoke it at https://github.com/settings/tokens and create a new one\n"
 	if diff := cmp.Diff(want, buf.String()); diff != "" {
 		t.Errorf("text (-want +got):\n%s", diff)
 	}

@@ -5,10 +5,13 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/keysweep/keysweep/finding"
@@ -29,6 +32,14 @@ type Options struct {
 	// caller that fingerprinted them already (to filter, to audit) shares
 	// its cache.
 	Fingerprints *finding.Fingerprinter
+	// GroupBy groups the text format's findings under a heading: "file"
+	// (the default, also ""), "rule" or "commit" (see GroupBys). The
+	// other formats list findings as they come.
+	GroupBy string
+	// RedactKeyIDs hides AWS key ids (AKIA*****) in every format, the
+	// snippet's match included, for reports that leave the team. The
+	// account a key id carries stays, and fingerprints are unchanged.
+	RedactKeyIDs bool
 }
 
 // Write writes findings to w in opts.Format: each one's fingerprint filled
@@ -40,7 +51,8 @@ func Write(w io.Writer, fs []finding.Finding, opts Options) error {
 }
 
 // Prepare returns fs as written: fingerprinted, marked when on a test
-// path, and redacted unless opts.NoRedact.
+// path, redacted unless opts.NoRedact, and their key ids hidden with
+// opts.RedactKeyIDs.
 func Prepare(fs []finding.Finding, opts Options) []finding.Finding {
 	out := finding.Redacted(fs, true)
 	fp := opts.Fingerprints
@@ -53,7 +65,105 @@ func Prepare(fs []finding.Finding, opts Options) []finding.Finding {
 			out[i].TestPath = finding.IsTestPath(out[i].Path)
 		}
 	}
-	return finding.Redacted(out, opts.NoRedact)
+	if !opts.NoRedact {
+		// A key id is shown unless RedactKeyIDs, even where it is the
+		// secret (a key id alone).
+		redactSubjects(out, func(f *finding.Finding) []string {
+			if f.Secret == f.KeyID {
+				return []string{f.SessionToken}
+			}
+			return []string{f.Secret, f.SessionToken}
+		})
+	}
+	if opts.RedactKeyIDs {
+		redactSubjects(out, func(f *finding.Finding) []string { return []string{f.KeyID} })
+	}
+	out = finding.Redacted(out, opts.NoRedact)
+	if opts.RedactKeyIDs {
+		for i := range out {
+			redactKeyID(&out[i])
+		}
+	}
+	return out
+}
+
+// redactSubjects hides, in the subject of each finding's commit, the
+// values secrets names of every finding of that commit: a secret in a
+// commit message's first line is in its subject, and another finding of
+// the commit shows that subject too. Each commit's subject is redacted
+// once, however many findings share it.
+func redactSubjects(fs []finding.Finding, secrets func(*finding.Finding) []string) {
+	byCommit := map[string]map[string]bool{}
+	for i := range fs {
+		f := &fs[i]
+		if f.Subject == "" {
+			continue
+		}
+		for _, s := range secrets(f) {
+			if len(s) >= minHidden && !finding.IsRedacted(s) {
+				if byCommit[f.Commit] == nil {
+					byCommit[f.Commit] = map[string]bool{}
+				}
+				byCommit[f.Commit][s] = true
+			}
+		}
+	}
+	done := map[[2]string]string{}
+	for i := range fs {
+		f := &fs[i]
+		if len(byCommit[f.Commit]) == 0 {
+			continue
+		}
+		key := [2]string{f.Commit, f.Subject}
+		if subject, ok := done[key]; ok {
+			f.Subject = subject
+			continue
+		}
+		// The longest first: a secret within another leaves none of it.
+		hidden := slices.SortedFunc(maps.Keys(byCommit[f.Commit]), func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) })
+		for _, s := range hidden {
+			f.Subject = strings.ReplaceAll(f.Subject, s, finding.Redact(s))
+		}
+		done[key] = f.Subject
+	}
+}
+
+// minHidden is the shortest value hidden where it is copied (a subject, a
+// snippet's context): a shorter one would hide ordinary words.
+const minHidden = 8
+
+// redactKeyID hides f's AWS key id wherever a report shows it: its field,
+// the secret of a finding of the key id alone, and the snippet (the
+// match, a copy before or after it, and a copy the clip cut).
+func redactKeyID(f *finding.Finding) {
+	id := f.KeyID
+	if id == "" || finding.IsRedacted(id) {
+		return
+	}
+	hidden := finding.Redact(id)
+	f.KeyID = hidden
+	if f.Secret == id {
+		f.Secret = hidden
+	}
+	if sn := f.Snippet; sn != nil {
+		c := *sn
+		c.Match = strings.ReplaceAll(c.Match, id, hidden)
+		c.Before = strings.ReplaceAll(c.Before, id, hidden)
+		c.After = strings.ReplaceAll(c.After, id, hidden)
+		for k := min(len(id), len(c.After)); k >= minHidden; k-- {
+			if strings.HasSuffix(c.After, id[:k]) {
+				c.After = c.After[:len(c.After)-k] + hidden
+				break
+			}
+		}
+		for k := min(len(id), len(c.Before)); k >= minHidden; k-- {
+			if strings.HasPrefix(c.Before, id[len(id)-k:]) {
+				c.Before = "*****" + c.Before[k:]
+				break
+			}
+		}
+		f.Snippet = &c
+	}
 }
 
 // WriteFindings writes findings prepared for output to w in opts.Format,
@@ -62,9 +172,12 @@ func WriteFindings(w io.Writer, out []finding.Finding, opts Options) error {
 	if out == nil {
 		out = []finding.Finding{}
 	}
+	if !ValidGroupBy(opts.GroupBy) {
+		return fmt.Errorf("unknown grouping %q (want one of %s)", opts.GroupBy, strings.Join(GroupBys, ", "))
+	}
 	switch opts.Format {
 	case "", "text":
-		return writeText(w, out, opts.Color)
+		return writeText(w, out, opts)
 	case "json", "jsonl", "sarif":
 		var buf bytes.Buffer
 		if err := writeJSON(&buf, out, opts); err != nil {
@@ -108,73 +221,6 @@ func ValidFormat(format string) bool {
 		}
 	}
 	return false
-}
-
-func writeText(w io.Writer, fs []finding.Finding, color bool) error {
-	bold, red, dim, reset := "", "", "", ""
-	if color {
-		bold, red, dim, reset = "\x1b[1m", "\x1b[1;31m", "\x1b[2m", "\x1b[0m"
-	}
-	var b strings.Builder
-	carded := map[string]bool{}
-	for i, f := range fs {
-		where := location(f)
-		f := escapeFinding(f)
-		if i > 0 {
-			b.WriteString("\n")
-		}
-		fmt.Fprintf(&b, "%s%s%s  %s\n", red, f.RuleID, reset, f.Description)
-		if f.Repository != "" {
-			fmt.Fprintf(&b, "  Repository:  %s\n", f.Repository)
-		}
-		fmt.Fprintf(&b, "  Secret:      %s%s%s\n", bold, f.Secret, reset)
-		if f.KeyID != "" {
-			account := "none encoded (key issued before 2019)"
-			if f.AccountID != nil && *f.AccountID != "" {
-				account = *f.AccountID
-			}
-			fmt.Fprintf(&b, "  Key id:      %s  account %s\n", f.KeyID, account)
-			if f.Canary {
-				b.WriteString("  Canary:      yes, a canary token: using it sets off an alarm, never send it to AWS\n")
-			}
-		}
-		if e := f.Exposure; e != nil {
-			fmt.Fprintf(&b, "  Exposed:     %s\n", describeExposure(e))
-		}
-		if v := f.Verification; v != nil {
-			fmt.Fprintf(&b, "  Verified:    %s\n", describeVerification(v))
-		}
-		if r := f.Remediation; r != nil {
-			fmt.Fprintf(&b, "  Remediation: %s\n", describeRemediation(r))
-		}
-		if hasIncident(f) && !carded[f.KeyID] {
-			carded[f.KeyID] = true
-			writeIncident(&b, f)
-		}
-		fmt.Fprintf(&b, "  Location:    %s:%d:%d", where, f.Line, f.Column)
-		if f.Decoded != "" {
-			fmt.Fprintf(&b, "  (decoded from %s)", f.Decoded)
-		}
-		if f.TestPath {
-			b.WriteString("  (test path)")
-		}
-		if f.ShallowBoundary {
-			b.WriteString("  (at a shallow clone's boundary: may be older)")
-		}
-		switch f.Reach {
-		case finding.ReachReflog:
-			b.WriteString("  (only a reflog reaches it: git reflog expire, then git gc, removes it)")
-		case finding.ReachUnreachable:
-			b.WriteString("  (nothing reaches it: git gc --prune=now removes it)")
-		}
-		b.WriteString("\n")
-		if f.Commit != "" {
-			fmt.Fprintf(&b, "  Commit:      %s %s%s  %s <%s>%s\n", f.Commit, dim, f.Date, f.Author, f.Email, reset)
-		}
-		fmt.Fprintf(&b, "  Fingerprint: %s\n", f.Fingerprint)
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }
 
 func describeExposure(e *finding.Exposure) string {

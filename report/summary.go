@@ -29,7 +29,11 @@ type ScanSummary struct {
 // findings it reports.
 func WriteScanSummary(w io.Writer, st scanner.Stats, s ScanSummary) {
 	fmt.Fprint(w, "keysweep: scanned ")
-	if s.Commits {
+	switch {
+	case s.Commits && st.TotalCommits > st.Commits:
+		// A window (--since, --until, --max-commits) chose some.
+		fmt.Fprintf(w, "%d of %s, ", st.Commits, Count(int64(st.TotalCommits), "commit"))
+	case s.Commits:
 		fmt.Fprintf(w, "%s, ", Count(int64(st.Commits), "commit"))
 	}
 	fmt.Fprintf(w, "%s (%s) in %s; skipped %d binary and %d larger than %s",
@@ -143,11 +147,18 @@ func WriteSuppressed(w io.Writer, s config.Suppressed, inline int64) {
 	if len(parts) > 0 {
 		fmt.Fprintf(w, "keysweep: not reported: %s\n", strings.Join(parts, ", "))
 	}
+	// Each ignore names its own file: .keysweepignore or .gitleaksignore.
+	file := func(source string) string {
+		if source != "" {
+			return Escape(source)
+		}
+		return s.IgnoreFile
+	}
 	for _, e := range s.Expired {
-		fmt.Fprintf(w, "keysweep: %s:%d: ignore of %s expired on %s: reported again\n", s.IgnoreFile, e.Line, e.Fingerprint, e.Expires.Format("2006-01-02"))
+		fmt.Fprintf(w, "keysweep: %s:%d: ignore of %s expired on %s: reported again\n", file(e.Source), e.Line, e.Fingerprint, e.Expires.Format("2006-01-02"))
 	}
 	for _, e := range s.Unused {
-		fmt.Fprintf(w, "keysweep: %s:%d: unused ignore of %s (%s)\n", s.IgnoreFile, e.Line, Escape(e.Fingerprint), Escape(e.Reason))
+		fmt.Fprintf(w, "keysweep: %s:%d: unused ignore of %s (%s)\n", file(e.Source), e.Line, Escape(e.Fingerprint), Escape(e.Reason))
 	}
 	for _, e := range s.Legacy {
 		fmt.Fprintf(w, "keysweep: %s:%d: ignore of %s uses an old fingerprint, a fast hash of the secret: replace it with %s\n", s.IgnoreFile, e.Line, e.Fingerprint, e.Replacement)
