@@ -16,6 +16,7 @@ import (
 	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/report"
 	"github.com/keysweep/keysweep/scanner"
+	"github.com/keysweep/keysweep/scanner/gitsrc"
 )
 
 // Source is what a local scan reads.
@@ -32,18 +33,38 @@ type Source interface {
 
 // Git is the history of every ref of the repository at Path or, with
 // Head set, the commits of Base..Head.
-type Git struct{ Path, Base, Head string }
-
-func (g Git) Scan(ctx context.Context, det scanner.Detector, opts scanner.Options) (*scanner.Result, error) {
-	if g.Head != "" {
-		return scanner.Range(ctx, g.Path, det, g.Base, g.Head, opts)
-	}
-	return scanner.Git(ctx, g.Path, det, opts)
+type Git struct {
+	Path string
+	// Range, if set, is the commits to scan (BASE..HEAD, A...B).
+	Range *gitsrc.Range
+	// Remote, when set, names the remote repository Path mirrors: its
+	// findings carry it, and its own configuration files are not read (a
+	// repository someone else controls does not silence the scan).
+	Remote string
 }
 
-func (g Git) Config(ctx context.Context) config.RepoFile { return config.GitFile(ctx, g.Path) }
-func (Git) Unit() string                                 { return "blobs" }
-func (Git) Commits() bool                                { return true }
+func (g Git) Scan(ctx context.Context, det scanner.Detector, opts scanner.Options) (res *scanner.Result, err error) {
+	if g.Range != nil {
+		res, err = scanner.Revisions(ctx, g.Path, det, *g.Range, opts)
+	} else {
+		res, err = scanner.Git(ctx, g.Path, det, opts)
+	}
+	if res != nil && g.Remote != "" {
+		for i := range res.Findings {
+			res.Findings[i].Repository = g.Remote
+		}
+	}
+	return res, err
+}
+
+func (g Git) Config(ctx context.Context) config.RepoFile {
+	if g.Remote != "" {
+		return nil
+	}
+	return config.GitFile(ctx, g.Path)
+}
+func (Git) Unit() string  { return "blobs" }
+func (Git) Commits() bool { return true }
 
 // Dir is the files under Path (or Path itself, a file).
 type Dir struct{ Path string }

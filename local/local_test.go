@@ -152,8 +152,8 @@ func TestRun(t *testing.T) {
 	}{
 		{"git with a secret in history", local.Git{Path: leaky.Dir}, []where{{"github-token", tokA, added, "deploy/prod.env"}}, "keysweep: scanned 3 commits, 2 blobs ("},
 		{"git, clean", local.Git{Path: clean.Dir}, nil, "keysweep: scanned 2 commits, 2 blobs ("},
-		{"git range with the secret", local.Git{Path: leaky.Dir, Base: first, Head: added}, []where{{"github-token", tokA, added, "deploy/prod.env"}}, "keysweep: scanned 1 commit, 1 blob ("},
-		{"git range after the secret", local.Git{Path: leaky.Dir, Base: added, Head: removed}, nil, "keysweep: scanned 1 commit, 0 blobs ("},
+		{"git range with the secret", local.Git{Path: leaky.Dir, Range: &gitsrc.Range{Base: first, Head: added}}, []where{{"github-token", tokA, added, "deploy/prod.env"}}, "keysweep: scanned 1 commit, 1 blob ("},
+		{"git range after the secret", local.Git{Path: leaky.Dir, Range: &gitsrc.Range{Base: added, Head: removed}}, nil, "keysweep: scanned 1 commit, 0 blobs ("},
 		{"dir with a secret", local.Dir{Path: dir}, []where{{"github-token", tokB, "", ".env"}}, "keysweep: scanned 2 files ("},
 		{"dir, one file", local.Dir{Path: filepath.Join(dir, ".env")}, []where{{"github-token", tokB, "", ".env"}}, "keysweep: scanned 1 file ("},
 		{"dir, clean", local.Dir{Path: cleanDir}, nil, "keysweep: scanned 1 file ("},
@@ -220,7 +220,7 @@ func TestRunErrors(t *testing.T) {
 	}{
 		{"git, not a repository", local.Git{Path: t.TempDir()}, gitsrc.ErrNotRepository, nil, ""},
 		{"git, no such path", local.Git{Path: filepath.Join(t.TempDir(), "nope")}, os.ErrNotExist, nil, ""},
-		{"git, unknown base", local.Git{Path: missing.Dir, Base: "no-such-rev", Head: "HEAD"}, nil, nil, ""},
+		{"git, unknown base", local.Git{Path: missing.Dir, Range: &gitsrc.Range{Base: "no-such-rev", Head: "HEAD"}}, nil, nil, ""},
 		{"staged, not a repository", local.Staged{Top: t.TempDir()}, gitsrc.ErrNotRepository, nil, ""},
 		{"dir, no such path", local.Dir{Path: filepath.Join(t.TempDir(), "nope")}, os.ErrNotExist, nil, ""},
 		{"git, an object missing", local.Git{Path: missing.Dir}, scanner.ErrIncomplete, []where{{"github-token", tokA, added, "deploy/prod.env"}}, "; 1 object missing; 1 finding"},

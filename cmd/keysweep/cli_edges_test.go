@@ -232,7 +232,12 @@ func TestEdgeBadFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"three-dot range", []string{"git", r.Dir, "--range", "main~1...main"}, `--range "main~1...main"`},
+		{"range with an option for a side", []string{"git", r.Dir, "--range", "--output=x...main"}, `"--output=x" does not name a commit`},
+		{"range and branch", []string{"git", r.Dir, "--range", "main~1...main", "--branch", "main"}, "--range and --branch"},
+		{"bad since", []string{"git", r.Dir, "--since", "last tuesday"}, `--since: "last tuesday" is not a date`},
+		{"bad branch", []string{"git", r.Dir, "--branch", "-delete"}, `--branch "-delete"`},
+		{"negative max commits", []string{"git", r.Dir, "--max-commits", "-3"}, "--max-commits must not be negative"},
+		{"unreachable in a window", []string{"git", r.Dir, "--include-unreachable", "--since", "30d"}, "--include-unreachable scans what no ref reaches"},
 		{"two dots alone", []string{"git", r.Dir, "--range", ".."}, `--range ".."`},
 		{"two ranges", []string{"git", r.Dir, "--range", "a..b..c"}, `--range "a..b..c"`},
 		{"negative workers, git", []string{"git", r.Dir, "--workers", "-1"}, "--workers must be 0 (one per core) or more, got -1"},

@@ -23,12 +23,14 @@ import (
 type outputOptions struct {
 	// formatFlag says whether --format was given: without it, --report's
 	// extension names the format.
-	formatFlag *pflag.Flag
-	format     string
-	reportFile string
-	noRedact   bool
-	noProgress bool
-	results    string
+	formatFlag   *pflag.Flag
+	format       string
+	reportFile   string
+	noRedact     bool
+	noProgress   bool
+	results      string
+	groupBy      string
+	redactKeyIDs bool
 }
 
 func (o *outputOptions) bind(cmd *cobra.Command) {
@@ -41,6 +43,9 @@ func (o *outputOptions) bind(cmd *cobra.Command) {
 	f.StringVar(&o.results, "results", "", "report only findings whose verification is one of `LIST`: "+strings.Join(finding.Results, ", ")+
 		" (no verifier, or verification off); the exit code follows what is reported (default: all)")
 	_ = cmd.RegisterFlagCompletionFunc("results", listCompletion(finding.Results...))
+	f.StringVar(&o.groupBy, "group-by", "file", "in text, group findings by "+strings.Join(report.GroupBys, ", "))
+	_ = cmd.RegisterFlagCompletionFunc("group-by", fixedCompletion(report.GroupBys...))
+	f.BoolVar(&o.redactKeyIDs, "redact-key-ids", false, "hide AWS key ids too (AKIA*****), for reports that leave the team: they are shown by default, since they are needed to act and cannot authenticate alone")
 }
 
 // fixedCompletion completes a flag with one of values.
@@ -81,6 +86,9 @@ func (o *outputOptions) validate() error {
 	}
 	if !report.ValidFormat(o.format) {
 		return fmt.Errorf("invalid --format %q (want one of %s)", o.format, strings.Join(report.Formats, ", "))
+	}
+	if !report.ValidGroupBy(o.groupBy) {
+		return fmt.Errorf("invalid --group-by %q (want one of %s)", o.groupBy, strings.Join(report.GroupBys, ", "))
 	}
 	if _, err := finding.ParseResults(o.results); err != nil {
 		return fmt.Errorf("--results: %w", err)

@@ -5,11 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/keysweep/keysweep/finding"
 	"github.com/keysweep/keysweep/local"
+	"github.com/keysweep/keysweep/remote"
 	"github.com/keysweep/keysweep/report"
 	"github.com/keysweep/keysweep/scanner"
 	"github.com/keysweep/keysweep/scanner/gitsrc"
@@ -74,7 +79,8 @@ func (o *scanOptions) run(ctx context.Context, s *streams, src local.Source, ext
 		opts.Verify = vs
 	}
 	opts.Scan = extra
-	opts.Scan.Workers, opts.Scan.MaxBlobSize, opts.Scan.AllowMissing, opts.Scan.KeepMarked = o.workers, maxSize, o.allowMissing, o.ignoreInline
+	opts.Scan.Workers, opts.Scan.MaxBlobSize, opts.Scan.AllowMissing = o.workers, maxSize, o.allowMissing
+	opts.Scan.KeepMarked = opts.Scan.KeepMarked || o.ignoreInline
 	if showProgress(s.errOut, o.noProgress) {
 		opts.Progress = report.NewScanProgress(s.errOut)
 	}
@@ -84,9 +90,16 @@ func (o *scanOptions) run(ctx context.Context, s *streams, src local.Source, ext
 func newGitCmd(s *streams) *cobra.Command {
 	o := &scanOptions{}
 	var allOccurrences, noReflogs, unreachable bool
-	var rangeSpec string
+	var rangeSpec, since, until, cacheDir string
+	var branches []string
+	var maxCommits int
 	cmd := &cobra.Command{
-		Use:   "git [PATH]",
+		Use: "git [PATH | URL]",
+		Example: `  keysweep git .
+  keysweep git . --verify --results verified
+  keysweep git . --since 2026-01-01 --branch main
+  keysweep git https://github.com/acme/app --format sarif --report app.sarif
+  keysweep git . --own-accounts 111122223333 --deactivate`,
 		Short: "Scan the full history of every ref of a git repository",
 		Long: `Scan every blob of the full history of every ref (local and remote
 branches, tags, notes, the stash, a detached HEAD), merges included. Each
@@ -104,32 +117,89 @@ reported with no commit. The summary counts each.
 
 Configuration: --config FILE, else the repository's .keysweep.toml (from
 the work tree, or from HEAD in a bare repository), else the defaults; the
-same for --ignore-file and .keysweepignore.`,
+same for --ignore-file and .keysweepignore.
+
+A remote repository (https://host/owner/repo, git@host:owner/repo,
+ssh://..., file://...) is cloned as a bare mirror first (into --cache-dir,
+reused and fetched on the next run; else a temporary clone removed
+afterwards) and scanned as someone else's: its own .keysweep.toml and
+keysweep:allow markers are not trusted. Credentials: GITHUB_TOKEN or
+GH_TOKEN for github.com, GITLAB_TOKEN for gitlab.com, else git's own
+credential helpers; never written to disk or printed.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := "."
 			if len(args) == 1 {
 				path = args[0]
 			}
-			var base, head string
+			var rng *gitsrc.Range
 			if cmd.Flags().Changed("range") {
-				var err error
-				if base, head, err = gitsrc.ParseRange(rangeSpec); err != nil {
-					return fmt.Errorf("--range %q: %w", rangeSpec, err)
+				r, err := gitsrc.ParseRevRange(rangeSpec)
+				if err != nil {
+					return fmt.Errorf("--range %q: %s", rangeSpec, report.Escape(err.Error()))
+				}
+				rng = &r
+			}
+			opts := scanner.Options{AllOccurrences: allOccurrences, Reflog: !noReflogs && rng == nil, Unreachable: unreachable,
+				Branches: branches, MaxCommits: maxCommits}
+			var err error
+			now := time.Now()
+			if s.now != nil {
+				now = s.now()
+			}
+			if opts.Since, err = parseWhen(since, now, false); err != nil {
+				return fmt.Errorf("--since: %w", err)
+			}
+			if opts.Until, err = parseWhen(until, now, true); err != nil {
+				return fmt.Errorf("--until: %w", err)
+			}
+			switch {
+			case maxCommits < 0:
+				return fmt.Errorf("--max-commits must not be negative, got %d", maxCommits)
+			case rng != nil && unreachable:
+				return errors.New("--include-unreachable scans what no commit of a range reaches: give one or the other")
+			case rng != nil && len(branches) > 0:
+				return errors.New("--range and --branch both choose the commits to scan: give one or the other")
+			case unreachable && (len(branches) > 0 || since != "" || until != "" || maxCommits > 0):
+				return errors.New("--include-unreachable scans what no ref reaches: it does not go with --branch, --since, --until or --max-commits")
+			}
+			for _, b := range branches {
+				if err := gitsrc.CheckRefName(b); err != nil {
+					return fmt.Errorf("--branch %q: %s", report.Escape(b), report.Escape(err.Error()))
 				}
 			}
-			if head != "" && unreachable {
-				return errors.New("--include-unreachable scans what no commit of a range reaches: give one or the other")
+			src := local.Git{Path: path, Range: rng}
+			target, isRemote, err := remote.Parse(path)
+			if err != nil {
+				return err
 			}
-			return o.run(cmd.Context(), s, local.Git{Path: path, Base: base, Head: head},
-				scanner.Options{AllOccurrences: allOccurrences, Reflog: !noReflogs && head == "", Unreachable: unreachable})
+			if isRemote {
+				// Checked before the clone, which may take minutes.
+				if err := o.validate(); err != nil {
+					return err
+				}
+				dir, cleanup, err := remote.Mirror(cmd.Context(), target, remote.Options{CacheDir: cacheDir, Getenv: os.Getenv, Log: s.errOut})
+				defer cleanup()
+				if err != nil {
+					return err
+				}
+				// Someone else's repository: its markers do not silence
+				// the scan, and its configuration is not read.
+				src, opts.KeepMarked = local.Git{Path: dir, Range: rng, Remote: target.String()}, true
+			}
+			return o.run(cmd.Context(), s, src, opts)
 		},
 	}
 	o.bindScan(cmd, "blobs", true)
 	cmd.Flags().BoolVar(&allOccurrences, "all-occurrences", false, "report every commit and path where a secret appears")
+	cmd.Flags().StringVar(&since, "since", "", "scan only the commits made on or after `DATE` (2026-01-31, RFC 3339, or 30d / 12w ago): a secret older than that is reported at the oldest commit in the window that changes its file, or not at all")
+	cmd.Flags().StringVar(&until, "until", "", "scan only the commits made on or before `DATE` (a date alone means its whole day)")
+	cmd.Flags().StringArrayVar(&branches, "branch", nil, "scan only the history of `REF` (main, a tag, origin/main, refs/...; repeatable)")
+	cmd.Flags().IntVar(&maxCommits, "max-commits", 0, "scan at most the `N` newest commits (0: all)")
+	cmd.Flags().StringVar(&cacheDir, "cache-dir", "", "keep the mirror of a remote repository (PATH a URL) under `DIR`, fetched again on the next run (default: a temporary clone, removed afterwards)")
 	cmd.Flags().BoolVar(&noReflogs, "no-reflogs", false, "do not scan the commits only reflogs reach (reset, amended or rebased away)")
 	cmd.Flags().BoolVar(&unreachable, "include-unreachable", false, "also scan the commits and blobs nothing reaches (left by history rewrites until git prunes them)")
-	cmd.Flags().StringVar(&rangeSpec, "range", "", "scan only the commits of `BASE..HEAD` (reachable from HEAD, not from BASE; BASE alone means BASE..HEAD, an empty side is HEAD), as for a push or pull request in CI")
+	cmd.Flags().StringVar(&rangeSpec, "range", "", "scan only the commits of `BASE..HEAD` (reachable from HEAD, not from BASE; BASE alone means BASE..HEAD, an empty side is HEAD), as for a push or pull request in CI, or `A...B` (reachable from either, not from both)")
 	return cmd
 }
 
@@ -205,6 +275,34 @@ PATH is the repository (any directory of its work tree; default .).`,
 	return cmd
 }
 
+// parseWhen reads a --since or --until date: 2026-01-31 (the day's start,
+// or with end its end), RFC 3339, or a time ago (30d, 12w, 48h); "" is
+// none.
+func parseWhen(s string, now time.Time, end bool) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation("2006-01-02", s, time.Local); err == nil {
+		if end {
+			t = t.Add(24*time.Hour - time.Second)
+		}
+		return t, nil
+	}
+	if n := len(s); n > 1 {
+		if k, err := strconv.Atoi(s[:n-1]); err == nil && k >= 0 && k < 100000 {
+			unit := map[byte]time.Duration{'h': time.Hour, 'd': 24 * time.Hour, 'w': 7 * 24 * time.Hour}[s[n-1]]
+			if unit > 0 {
+				return now.Add(-time.Duration(k) * unit), nil
+			}
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a date (want 2026-01-31, RFC 3339 like 2026-01-31T12:00:00Z, or 30d, 12w, 48h ago)", report.Escape(s))
+}
+
 // reporter writes findings to stdout or --report FILE.
 type reporter struct {
 	s  *streams
@@ -218,5 +316,7 @@ func (r reporter) Report(fs []finding.Finding) error { return writeResults(r.s, 
 // through fp when it is not nil.
 func writeResults(s *streams, o *outputOptions, findings []finding.Finding, fp *finding.Fingerprinter) error {
 	color := o.format == "text" && isTerminal(s.out) && os.Getenv("NO_COLOR") == ""
-	return report.WriteTo(s.out, o.reportFile, findings, report.Options{Format: o.format, NoRedact: o.noRedact, Color: color, Version: version, Fingerprints: fp})
+	v, _, _ := buildVersion(debug.ReadBuildInfo())
+	return report.WriteTo(s.out, o.reportFile, findings, report.Options{Format: o.format, NoRedact: o.noRedact, Color: color, Version: v, Fingerprints: fp,
+		GroupBy: o.groupBy, RedactKeyIDs: o.redactKeyIDs})
 }

@@ -47,7 +47,10 @@ type githubOptions struct {
 func newGitHubCmd(s *streams) *cobra.Command {
 	o := &githubOptions{}
 	cmd := &cobra.Command{
-		Use:   "github --org ORG | --repo OWNER/NAME...",
+		Use: "github --org ORG | --repo OWNER/NAME...",
+		Example: `  GITHUB_TOKEN=... keysweep github --org acme --format json --report acme.json
+  keysweep github --org acme --verify --new-only --notify-webhook https://hooks.slack.com/services/...
+  keysweep github --org acme --shard 2/4 --cache-dir /var/cache/keysweep`,
 		Short: "Sweep every repository of a GitHub organization, scanning only what is new",
 		Long: `List the repositories of a GitHub organization (or those given with --repo),
 keep a bare mirror of each under --cache-dir, fetch it, and scan what no

@@ -15,7 +15,9 @@ import (
 
 func newHookCmd(s *streams) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "hook",
+		Use: "hook",
+		Example: `  keysweep hook install --pre-commit
+  keysweep hook pre-receive --timeout 4s`,
 		Short: "Run as a git hook that stops secrets (pre-receive, pre-push), or install one",
 	}
 	cmd.AddCommand(newPreReceiveCmd(s), newPrePushCmd(s), newHookInstallCmd(s))
@@ -40,7 +42,11 @@ type preReceiveOptions struct {
 func newPreReceiveCmd(s *streams) *cobra.Command {
 	o := &preReceiveOptions{}
 	cmd := &cobra.Command{
-		Use:   "pre-receive",
+		Use: "pre-receive",
+		Example: `  # hooks/pre-receive of a bare repository on the server:
+  exec keysweep hook pre-receive --config /etc/keysweep.toml --timeout 4s
+  # with a pusher's bypass recorded:
+  git push -o keysweep.allow=github-token:0123456789abcdef -o keysweep.reason="test fixture"`,
 		Short: "Refuse a push that adds a secret (a git server's pre-receive hook)",
 		Long: `Run as a git server's pre-receive hook: read "<old> <new> <ref>" lines on
 stdin, scan only what the push adds (commits no existing ref reaches, and of
@@ -147,7 +153,10 @@ type prePushOptions struct {
 func newPrePushCmd(s *streams) *cobra.Command {
 	o := &prePushOptions{}
 	cmd := &cobra.Command{
-		Use:   "pre-push [REMOTE [URL]]",
+		Use: "pre-push [REMOTE [URL]]",
+		Example: `  keysweep hook install --pre-push
+  # .git/hooks/pre-push:
+  exec keysweep hook pre-push "$@"`,
 		Short: "Stop a push that would add a secret (a local pre-push hook)",
 		Long: `Run as a git pre-push hook (git passes the remote's name and URL, and
 "<local ref> <local id> <remote ref> <remote id>" lines on stdin): scan the
@@ -179,7 +188,10 @@ tree, else HEAD); the same for --ignore-file and .keysweepignore.`,
 func newHookInstallCmd(s *streams) *cobra.Command {
 	var preCommit, prePush, preReceive, force bool
 	cmd := &cobra.Command{
-		Use:   "install [--pre-commit|--pre-push|--pre-receive] [PATH]",
+		Use: "install [--pre-commit|--pre-push|--pre-receive] [PATH]",
+		Example: `  keysweep hook install --pre-commit
+  keysweep hook install --pre-push ~/src/app
+  keysweep hook install --pre-receive /srv/git/app.git`,
 		Short: "Install keysweep as a git hook of the repository at PATH",
 		Long: `Write a git hook that runs keysweep into the hooks directory of the
 repository at PATH (default: the current one; core.hooksPath is honored):

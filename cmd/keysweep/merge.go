@@ -11,7 +11,9 @@ import (
 func newMergeCmd(s *streams) *cobra.Command {
 	o := &outputOptions{}
 	cmd := &cobra.Command{
-		Use:   "merge REPORT.json...",
+		Use: "merge REPORT.json...",
+		Example: `  keysweep merge shard-*.json --format json --report all.json
+  keysweep merge a.sarif b.json --results verified`,
 		Short: "Merge keysweep reports (the shards of a sweep) into one",
 		Long: `Read keysweep reports, JSON, JSON lines or SARIF (such as those of the
 shards of an organization sweep) and write them as one, each finding once

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
+	"strings"
 	"time"
 
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -117,20 +119,54 @@ progress, logs and the summary go to stderr.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())
 	})
-	root.AddCommand(newGitCmd(s), newDirCmd(s), newStagedCmd(s), newHookCmd(s), newGitHubCmd(s), newMergeCmd(s), newRemediateCmd(s), newRulesCmd(s), newVersionCmd(s))
+	root.AddCommand(newGitCmd(s), newDirCmd(s), newStagedCmd(s), newHookCmd(s), newGitHubCmd(s), newMergeCmd(s), newRemediateCmd(s), newRulesCmd(s), newConfigCmd(s), newVersionCmd(s))
 	return root
 }
 
 func newVersionCmd(s *streams) *cobra.Command {
 	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version",
-		Args:  cobra.NoArgs,
+		Use:     "version",
+		Example: `  keysweep version`,
+		Short:   "Print the version",
+		Args:    cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			_, err := fmt.Fprintf(s.out, "keysweep %s (commit %s, built %s)\n", version, commit, date)
+			v, c, d := buildVersion(debug.ReadBuildInfo())
+			_, err := fmt.Fprintf(s.out, "keysweep %s (commit %s, built %s)\n", v, c, d)
 			return err
 		},
 	}
+}
+
+// buildVersion is the version, commit and date: as set at link time
+// (releases), else as the build info says (go install ...@vX gives the
+// module's version, a build from a checkout the VCS revision and time).
+func buildVersion(info *debug.BuildInfo, ok bool) (v, c, d string) {
+	v, c, d = version, commit, date
+	if !ok {
+		return v, c, d
+	}
+	if v == "dev" && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		v = info.Main.Version
+	}
+	modified := false
+	for _, kv := range info.Settings {
+		switch kv.Key {
+		case "vcs.revision":
+			if c == "none" {
+				c = kv.Value
+			}
+		case "vcs.time":
+			if d == "unknown" {
+				d = kv.Value
+			}
+		case "vcs.modified":
+			modified = kv.Value == "true"
+		}
+	}
+	if modified && c != "none" && !strings.HasSuffix(c, "+dirty") && commit == "none" {
+		c += "+dirty"
+	}
+	return v, c, d
 }
 
 // showProgress reports whether progress is shown on w: a terminal, not

@@ -13,7 +13,9 @@ import (
 func newRulesCmd(s *streams) *cobra.Command {
 	var format string
 	cmd := &cobra.Command{
-		Use:   "rules",
+		Use: "rules",
+		Example: `  keysweep rules
+  keysweep rules --format json | jq '.[] | select(.verifier.provider) | .verifier.calls'`,
 		Short: "List the built-in rules: the ids findings carry and .keysweep.toml takes, and how each is verified",
 		Long: `List the built-in rules: the ids findings carry and .keysweep.toml takes,
 the keywords that make the scanner look, and the provider that verifies
