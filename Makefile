@@ -13,7 +13,9 @@ FUZZ_TARGETS = \
 	finding:FuzzRedact:100000 report:FuzzRead:20000 report:FuzzEscape:50000 \
 	scanner/gitsrc:FuzzParseDiffTree:20000 scanner/gitsrc:FuzzParseUpdates:20000 \
 	hook:FuzzPushOptions:20000 cmd/keysweep:FuzzParseMaxBlobSize:20000 \
-	aws:FuzzEchoes:20000 aws:FuzzParseRegionsAnswer:20000 aws:FuzzSanitizeText:20000 notify:FuzzNotice:20000
+	aws:FuzzEchoes:20000 aws:FuzzParseRegionsAnswer:20000 aws:FuzzSanitizeText:20000 notify:FuzzNotice:20000 \
+	remote:FuzzParse:20000 scanner/gitsrc:FuzzParseRevRange:20000 config:FuzzImportGitleaks:3000 config:FuzzParseGitleaksIgnores:5000 \
+	report:FuzzSnippetLine:20000
 FUZZTIME ?=
 
 .PHONY: ci lint test race fuzz bench

@@ -145,8 +145,10 @@ type Reporter interface {
 	Report(fs []finding.Finding) error
 }
 
-// Progress is told the bytes scanned so far, and when the scan ends.
+// Progress is told what the scan is doing, how many blobs it reads in
+// all once the walk knows, what is scanned so far, and when it ends.
 type Progress interface {
+	Stage(stage string, total int64)
 	Scanned(blobs, bytes int64)
 	Finish()
 }
@@ -163,7 +165,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	scanOpts := opts.Scan
 	if opts.Progress != nil {
-		scanOpts.Progress = opts.Progress.Scanned
+		scanOpts.Progress, scanOpts.Stage = opts.Progress.Scanned, opts.Progress.Stage
 	}
 	res, scanErr := opts.Source.Scan(ctx, opts.Setup.Engine, scanOpts)
 	if opts.Progress != nil {

@@ -49,6 +49,15 @@ type progress struct {
 	mu       sync.Mutex
 	scanned  int
 	finished int
+	stages   []string
+	total    int64
+}
+
+func (p *progress) Stage(stage string, total int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stages = append(p.stages, stage)
+	p.total = max(p.total, total)
 }
 
 var _ local.Progress = (*progress)(nil)
@@ -278,6 +287,10 @@ func TestRunProgress(t *testing.T) {
 	}
 	if prog.scanned != 2 || prog.finished != 1 {
 		t.Errorf("Scanned called %d times, Finish %d; want 2 and 1", prog.scanned, prog.finished)
+	}
+	// The stages in order, and the total once the walk has counted it.
+	if strings.Join(prog.stages, ", ") != "listing refs, walking history, scanning" || prog.total != 2 {
+		t.Errorf("stages %v, total %d", prog.stages, prog.total)
 	}
 	// The bar's line is ended before the summary.
 	if !strings.HasPrefix(log.String(), "\nkeysweep: scanned 1 commit, 2 blobs (") {

@@ -74,9 +74,27 @@ type Options struct {
 	// ScanBinary scans binary content too (a NUL in the first 8,000
 	// bytes) instead of skipping it: text hides behind one NUL byte.
 	ScanBinary bool
+	// Stage, if set, is told what the scan is doing: StageRefs,
+	// StageWalk, then StageScan once the walk has listed every blob to
+	// read (total of them; the scan began before, as the walk went). Git
+	// only.
+	Stage func(stage string, total int64)
 	// Progress, if set, is called after each blob with the totals so far.
 	// It is called from several goroutines.
 	Progress func(blobs, bytes int64)
+}
+
+// The stages of a history scan, as Options.Stage is told them.
+const (
+	StageRefs = "listing refs"
+	StageWalk = "walking history"
+	StageScan = "scanning"
+)
+
+func (o Options) stage(stage string, total int64) {
+	if o.Stage != nil {
+		o.Stage(stage, total)
+	}
 }
 
 // DefaultMaxBlobSize is the size above which blobs are skipped.
@@ -162,6 +180,7 @@ func findingsOf(fs []found) []finding.Finding {
 func Git(ctx context.Context, path string, det Detector, opts Options) (*Result, error) {
 	start := time.Now()
 	opts = opts.withDefaults()
+	opts.stage(StageRefs, 0)
 	w := opts.window()
 	if err := w.Check(); err != nil {
 		return nil, err
@@ -189,8 +208,10 @@ func Git(ctx context.Context, path string, det Detector, opts Options) (*Result,
 	defer cancel()
 	msgs := make(chan messageScan, 1)
 	var walk gitsrc.WalkStats
+	opts.stage(StageWalk, 0)
 	c, err := scanBlobs(ctx, repo, det, opts, func(ctx context.Context, emit func(gitsrc.Blob) error) error {
 		seen := make(map[string]bool)
+		defer func() { opts.stage(StageScan, int64(len(seen))+int64(h.looseBlobs)) }()
 		once := func(b gitsrc.Blob) error {
 			if seen[b.ID] {
 				return nil
@@ -467,26 +488,28 @@ func (c *collector) work(ctx context.Context, repo *gitsrc.Repo, jobs <-chan job
 			}
 			return fmt.Errorf("read blob %s (%s): %w", j.ID, j.Path, err)
 		}
+		// Every blob counts toward the progress, skipped or not: the
+		// total the walk gave counts them all.
+		scanned := int64(0)
 		switch {
 		case content.NotBlob:
-			continue
 		case content.Missing:
 			st.Missing = append(st.Missing, j.ID)
-			continue
 		case content.TooLarge:
 			st.SkippedLarge++
-			continue
-		}
-		fs, err := st.scanBounded(ctx, det, c.opts, j.Path, content.Data)
-		if err != nil {
-			return err
-		}
-		for _, f := range fs {
-			f.Commit, f.Blob, f.Source = j.Commit, j.ID, finding.SourceBlob
-			local = append(local, found{f, j.seq})
+		default:
+			fs, err := st.scanBounded(ctx, det, c.opts, j.Path, content.Data)
+			if err != nil {
+				return err
+			}
+			for _, f := range fs {
+				f.Commit, f.Blob, f.Source = j.Commit, j.ID, finding.SourceBlob
+				local = append(local, found{f, j.seq})
+			}
+			scanned = int64(len(content.Data))
 		}
 		if c.opts.Progress != nil {
-			c.opts.Progress(c.blobs.Add(1), c.bytes.Add(int64(len(content.Data))))
+			c.opts.Progress(c.blobs.Add(1), c.bytes.Add(scanned))
 		}
 	}
 	if err := ctx.Err(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -178,7 +179,11 @@ credential helpers; never written to disk or printed.`,
 				if err := o.validate(); err != nil {
 					return err
 				}
-				dir, cleanup, err := remote.Mirror(cmd.Context(), target, remote.Options{CacheDir: cacheDir, Getenv: os.Getenv, Log: s.errOut})
+				var log io.Writer // off a terminal, stderr holds the summary only
+				if showProgress(s.errOut, o.noProgress) {
+					log = s.errOut
+				}
+				dir, cleanup, err := remote.Mirror(cmd.Context(), target, remote.Options{CacheDir: cacheDir, Getenv: os.Getenv, Log: log})
 				defer cleanup()
 				if err != nil {
 					return err
