@@ -7,6 +7,7 @@ package finding
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 )
 
@@ -436,10 +437,19 @@ func Redacted(fs []Finding, noRedact bool) []Finding {
 	if noRedact {
 		return out
 	}
+	// A line may hold several secrets: each finding's snippet hides them
+	// all, not only its own.
+	onLine := map[string][]string{}
+	for _, f := range fs {
+		if f.Snippet != nil {
+			k := lineKey(&f)
+			onLine[k] = append(onLine[k], f.Secret, f.SessionToken)
+		}
+	}
 	for i := range out {
 		f := &out[i]
 		if sn := f.Snippet; sn != nil {
-			f.Snippet = redactSnippet(*sn, f)
+			f.Snippet = redactSnippet(*sn, f, onLine[lineKey(f)])
 		}
 		for _, v := range []*string{&f.Secret, &f.SessionToken} {
 			if !IsRedacted(*v) {
@@ -450,14 +460,20 @@ func Redacted(fs []Finding, noRedact bool) []Finding {
 	return out
 }
 
+// lineKey names the line a finding is on, in its blob or file.
+func lineKey(f *Finding) string {
+	return f.Blob + "\x00" + f.Commit + "\x00" + f.Path + "\x00" + f.Source + "\x00" + strconv.Itoa(f.Line)
+}
+
 // redactSnippet hides f's secrets in its snippet: the match (unless it is
-// the key id, which is shown, as everywhere), and any copy of the secret or
-// session token before or after it.
-func redactSnippet(sn Snippet, f *Finding) *Snippet {
+// the key id, which is shown, as everywhere), and any copy before or after
+// it of the secrets found on its line (f's secret and session token among
+// them).
+func redactSnippet(sn Snippet, f *Finding, secrets []string) *Snippet {
 	if sn.Match != f.KeyID && !IsRedacted(sn.Match) {
 		sn.Match = Redact(sn.Match)
 	}
-	for _, secret := range []string{f.Secret, f.SessionToken} {
+	for _, secret := range append([]string{f.Secret, f.SessionToken}, secrets...) {
 		if len(secret) < 8 || IsRedacted(secret) {
 			continue
 		}
