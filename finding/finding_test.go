@@ -251,7 +251,9 @@ func TestRedactedSnippet(t *testing.T) {
 func TestRedactedSnippetNeighbours(t *testing.T) {
 	t.Parallel()
 	gh, slack := "ghp_R8fK2mQx7Lw3Nz9Pv5Tb1Yc6Hd4Js0Ga2Ue8", "xoxb-2094857361-5928374651-Qm7Rt2Wx9Kp4Lz8Nv3Bc6Hd"
-	line := func(before, match, after string) *Snippet { return &Snippet{Before: before, Match: match, After: after} }
+	line := func(before, match, after string) *Snippet {
+		return &Snippet{Before: before, Match: match, After: after}
+	}
 	fs := []Finding{
 		{RuleID: "github-token", Secret: gh, Path: "ci.env", Line: 3, Snippet: line("GH=", gh, " SLACK="+slack)},
 		{RuleID: "slack-token", Secret: slack, Path: "ci.env", Line: 3, Snippet: line("GH="+gh+" SLACK=", slack, "")},
