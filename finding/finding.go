@@ -59,8 +59,18 @@ type Finding struct {
 	// content in git), SourceFile (a file on disk), SourceCommitMessage or
 	// SourceTagMessage (Path is then empty, Commit is the commit or tag,
 	// and Line counts lines of the message). Reports written before it
-	// existed have none: a blob.
+	// existed have none: a blob. A sweep's --issues adds SourceIssue (an
+	// issue's or a pull request's body), SourceIssueComment,
+	// SourcePRReviewComment and SourcePRReview: Commit is then empty, Path
+	// names the item in the repository as its address does below the
+	// repository's page ("issues/12", "pull/7", "issues/12#issuecomment-345",
+	// "pull/7#discussion_r678", "pull/7#pullrequestreview-99"), Line counts
+	// lines of the text, Author is the login that wrote it, and Date when it
+	// was created.
 	Source string `json:"source,omitempty"`
+	// URL is the address of the item a secret outside git was found in
+	// (the issue, or the comment's anchor), as the forge gave it.
+	URL string `json:"url,omitempty"`
 	// Reach says how the commit or blob is reached when no ref reaches
 	// it: ReachReflog (only a reflog entry does: a commit reset or rebased
 	// away) or ReachUnreachable (nothing does: a dangling object a history
@@ -108,6 +118,13 @@ const (
 	SourceFile          = "file"
 	SourceCommitMessage = "commit-message"
 	SourceTagMessage    = "tag-message"
+	// The texts of a forge's discussions (a sweep's --issues): an issue's
+	// or a pull request's body, a comment on either, a comment on a pull
+	// request's diff, and a pull request review's body.
+	SourceIssue           = "issue"
+	SourceIssueComment    = "issue-comment"
+	SourcePRReviewComment = "pr-review-comment"
+	SourcePRReview        = "pr-review"
 )
 
 // How findings are reached when no ref reaches them.

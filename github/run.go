@@ -34,8 +34,14 @@ type Options struct {
 	// CacheDir holds the mirrors; StatePath the state database ("" puts
 	// it in CacheDir, one file per shard).
 	CacheDir, StatePath string
-	// PullRefs also fetches refs/pull/*; Full rescans from scratch.
+	// PullRefs also fetches refs/pull/*; Full rescans from scratch
+	// (every source read again from its start).
 	PullRefs, Full bool
+	// Sources are read beside git history (--issues), each listing up to
+	// SourcePages pages of 100 per repository and sweep (0:
+	// DefaultSourcePages).
+	Sources     Sources
+	SourcePages int
 	// Concurrency is how many repositories are swept at once; Workers how
 	// many blobs are scanned at once across all of them (0: one per core).
 	Concurrency, Workers int
@@ -158,6 +164,7 @@ func Run(ctx context.Context, opts Options) error {
 		Verifier:    opts.Verifier, ReverifyAfter: opts.ReverifyAfter, Now: opts.Now,
 		Log:      opts.Log,
 		Progress: opts.Progress,
+		Sources:  opts.Sources, Client: client, SourcePages: opts.SourcePages,
 	}
 	if listed != nil {
 		gone, err := sw.Prune(opts.Org, listed, opts.Shard)

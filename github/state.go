@@ -26,19 +26,21 @@ import (
 // scanned (packed, sorted), the findings made, by fingerprint and path,
 // redacted, and which of those findings no output has had yet.
 //
-// The file has four buckets:
+// The file has five buckets:
 //
 //	repos     owner/name -> RepoState as JSON (tips, time of the sweep)
 //	blobs     owner/name -> one byte of id size, then the sorted binary ids
 //	findings  owner/name NUL fingerprint NUL path -> finding.Finding as JSON, redacted
 //	pending   owner/name NUL fingerprint NUL path -> finding.Finding as JSON, redacted
+//	cursors   owner/name NUL source -> how far a source other than git was read
 //
 // A finding is put in pending by the transaction that adds it to findings
 // (Save), and taken out by Delivered once the report is written and the
 // webhook has it: a sweep killed in between leaves it there, and the next
 // sweep delivers it again. pending came after the other three: a file
 // without it is read as one with nothing pending (the bucket is created
-// when the file is opened), and a keysweep from before it ignores it.
+// when the file is opened), and a keysweep from before it ignores it;
+// cursors likewise (no cursor: the source is read from its start).
 type State struct {
 	db   *bolt.DB
 	Path string
@@ -49,6 +51,7 @@ var (
 	blobsBucket    = []byte("blobs")
 	findingsBucket = []byte("findings")
 	pendingBucket  = []byte("pending")
+	cursorsBucket  = []byte("cursors")
 )
 
 // OpenState opens (or creates) the state file at path. A file another
@@ -65,7 +68,7 @@ func OpenState(path string) (*State, error) {
 		return nil, fmt.Errorf("open state %s: %w (delete it to start over with a full sweep)", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{reposBucket, blobsBucket, findingsBucket, pendingBucket} {
+		for _, b := range [][]byte{reposBucket, blobsBucket, findingsBucket, pendingBucket, cursorsBucket} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -289,6 +292,38 @@ func (s *State) list(bucket []byte, repo string) ([]finding.Finding, error) {
 	return out, nil
 }
 
+// Cursor returns how far an earlier sweep read the repository's source
+// (finding.SourceIssue, ...): for the discussions of --issues, the newest
+// updated_at it scanned, RFC 3339; "" when none did.
+func (s *State) Cursor(repo, source string) (string, error) {
+	var c string
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c = string(tx.Bucket(cursorsBucket).Get(cursorKey(repo, source)))
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("read state: %w", err)
+	}
+	return c, nil
+}
+
+// SetCursor records how far the repository's source was read. The caller
+// sets it only once what was read is scanned and its findings saved: a
+// sweep killed before reads the same items again, and skips none.
+func (s *State) SetCursor(repo, source, cursor string) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(cursorsBucket).Put(cursorKey(repo, source), []byte(cursor))
+	})
+	if err != nil {
+		return fmt.Errorf("save the %s cursor of %s: %w", source, repo, err)
+	}
+	return nil
+}
+
+func cursorKey(repo, source string) []byte {
+	return []byte(repo + "\x00" + source)
+}
+
 // Repos lists the repositories swept before.
 func (s *State) Repos() ([]string, error) {
 	var names []string
@@ -311,7 +346,7 @@ func (s *State) Delete(repo string) error {
 			return err
 		}
 		prefix := []byte(repo + "\x00")
-		for _, name := range [][]byte{findingsBucket, pendingBucket} {
+		for _, name := range [][]byte{findingsBucket, pendingBucket, cursorsBucket} {
 			b := tx.Bucket(name)
 			var keys [][]byte
 			c := b.Cursor()

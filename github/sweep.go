@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -48,6 +49,13 @@ type Sweep struct {
 	Log io.Writer
 	// Progress, if set, is told as each repository starts.
 	Progress Progress
+	// Sources are what is read beside git history, through Client, each
+	// listing up to SourcePages pages per repository (0:
+	// DefaultSourcePages). Their findings are scanned by Detector and
+	// kept like the blobs' ones.
+	Sources     Sources
+	Client      *Client
+	SourcePages int
 
 	fps finding.Fingerprinter
 }
@@ -85,7 +93,10 @@ type Outcome struct {
 	Reverified int
 	Changed    []finding.Finding
 	Stats      scanner.Stats
-	// Unchanged is set when no ref moved since the last sweep.
+	// Sources counts what the sources beside git gave.
+	Sources SourceStats
+	// Unchanged is set when no ref moved since the last sweep, and no
+	// text of another source was scanned.
 	Unchanged bool
 	Err       error
 }
@@ -167,6 +178,7 @@ func (s *Sweep) logOutcome(o *Outcome, n, total int, took time.Duration) {
 	if o.Reverified > 0 {
 		again += fmt.Sprintf("; %d known verified again, %d changed", o.Reverified, len(o.Changed))
 	}
+	again += sourcesLine(o.Sources)
 	switch {
 	case o.Err != nil:
 		fmt.Fprintf(s.Log, "%sFAILED: %s\n", prefix, report.Escape(strings.Join(strings.Fields(o.Err.Error()), " ")))
@@ -190,18 +202,18 @@ func (s *Sweep) sweepOne(ctx context.Context, o *Outcome) {
 		o.Err = err
 		return
 	}
+	// The sources beside git are read first: a repository that fails
+	// there records nothing, and the next sweep reads it all again.
+	src, err := s.scanSources(ctx, o.Repo)
+	if err != nil {
+		o.Err = err
+		return
+	}
+	o.Sources = src.stats
 	dir, err := s.Mirror.Sync(ctx, o.Repo)
 	if errors.Is(err, ErrEmpty) {
-		o.Unchanged = len(prev.Tips) == 0
-		if _, err := s.deliverable(ctx, o, dir, nil); err != nil {
-			o.Err = err
-			return
-		}
-		if err := ctx.Err(); err != nil {
-			o.Err = err
-			return
-		}
-		o.Err = s.State.Save(name, map[string]string{}, nil, nil)
+		o.Unchanged = len(prev.Tips) == 0 && src.stats.Texts == 0
+		s.record(ctx, o, dir, map[string]string{}, nil, src.findings, src)
 		return
 	}
 	if err != nil {
@@ -221,8 +233,17 @@ func (s *Sweep) sweepOne(ctx context.Context, o *Outcome) {
 		return
 	}
 	o.Stats = res.Stats
-	o.Unchanged = !s.Full && sameTips(prev.Tips, res.Tips) && res.Stats.Commits == 0
-	found := res.Findings
+	o.Unchanged = !s.Full && sameTips(prev.Tips, res.Tips) && res.Stats.Commits == 0 && src.stats.Texts == 0
+	s.record(ctx, o, dir, res.Tips, res.Blobs, append(res.Findings, src.findings...), src)
+}
+
+// record makes o's findings of what was found (the history's beyond the
+// tips of an earlier sweep, and the other sources'), with those an earlier
+// sweep left pending and those known, and saves the sweep of the
+// repository: its tips and blobs and the findings first, then the other
+// sources' cursors.
+func (s *Sweep) record(ctx context.Context, o *Outcome, dir string, tips map[string]string, blobs []string, found []finding.Finding, src *sourceScan) {
+	name := o.Repo.FullName
 	if s.Filter != nil {
 		found = s.Filter.Filter(name, found)
 	}
@@ -275,9 +296,49 @@ func (s *Sweep) sweepOne(ctx context.Context, o *Outcome) {
 		o.Err = err // do not record a scan cut short
 		return
 	}
-	if err := s.State.Save(name, res.Tips, res.Blobs, stored); err != nil {
+	if err := s.State.Save(name, tips, blobs, stored); err != nil {
 		o.Err = err
+		return
 	}
+	// Only now that their findings are saved: a sweep killed before
+	// reads the same texts again, and skips none.
+	for _, source := range sortedKeys(src.cursors) {
+		if err := s.State.SetCursor(name, source, src.cursors[source]); err != nil {
+			o.Err = err
+			return
+		}
+	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// sourcesLine is what the log line of a repository adds for the sources
+// beside git.
+func sourcesLine(st SourceStats) string {
+	var parts []string
+	if st.Texts > 0 {
+		parts = append(parts, fmt.Sprintf("%s (%s) of issues and pull requests scanned", report.Count(st.Texts, "text"), report.HumanBytes(st.Bytes)))
+	}
+	if st.SkippedLarge > 0 {
+		parts = append(parts, fmt.Sprintf("%s over %s skipped", report.Count(st.SkippedLarge, "text"), report.HumanBytes(MaxTextSize)))
+	}
+	if len(st.Unavailable) > 0 {
+		parts = append(parts, "nothing to scan in "+strings.Join(st.Unavailable, ", "))
+	}
+	if len(st.Capped) > 0 {
+		parts = append(parts, "cut short (the next sweep goes on): "+strings.Join(st.Capped, ", "))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "; " + strings.Join(parts, "; ")
 }
 
 // deliverable sets o.New: the fresh findings, verified, then those the

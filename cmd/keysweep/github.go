@@ -41,6 +41,8 @@ type githubOptions struct {
 	webhook     string
 	trustInline bool
 	reverify    time.Duration
+	issues      bool
+	allSources  bool
 	blobOptions
 }
 
@@ -79,6 +81,16 @@ is not fetched: it fails, with the reason on stderr, and the sweep goes
 on. Plain http is refused unless the host is loopback (127.0.0.0/8, ::1,
 localhost) or --insecure-api is given.
 
+Beyond git: --issues also scans, through the API, the bodies of issues and
+pull requests, their comments, the comments on pull requests' diffs, and
+pull request reviews' bodies (each as it reads now: an edited comment is
+scanned again). Each listing asks only for what changed since the last
+sweep (a cursor per repository and source, in the state), at most 100
+pages per repository and sweep (the next sweep goes on); a text over 1 MiB
+is skipped and counted; a repository whose issues are disabled or out of
+reach has nothing to scan there and does not fail. --all-sources reads
+every source beside git (today: --issues).
+
 Sharding: --shard K/N sweeps the repositories whose name hashes to K of N
 (0 <= K < N), each shard with its own state file, e.g.
 --shard "$(JOB_COMPLETION_INDEX)/4" in a Kubernetes Indexed Job.
@@ -110,6 +122,8 @@ or the sweep was interrupted (what completed is reported and saved).`,
 	f.StringVar(&o.state, "state", "", "the state database `FILE` (default in --cache-dir, one per shard)")
 	f.BoolVar(&o.pullRefs, "include-pull-refs", false, "also fetch and scan pull request refs (refs/pull/*)")
 	f.BoolVar(&o.full, "full", false, "rescan every repository from scratch")
+	f.BoolVar(&o.issues, "issues", false, "also scan issues, pull requests, their comments and reviews (through the API, what changed since the last sweep)")
+	f.BoolVar(&o.allSources, "all-sources", false, "also scan every source beside git: today --issues")
 	f.BoolVar(&o.newOnly, "new-only", false, "report only the findings this sweep made first")
 	f.IntVar(&o.concurrency, "concurrency", 4, "repositories swept at once")
 	f.StringVar(&o.shard, "shard", "0/1", "sweep only shard `K/N` of the repositories")
@@ -175,7 +189,7 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 	opts := github.Options{
 		Org: o.org, Repos: o.repos, Filter: o.filter, Shard: shard,
 		Hosts: hosts, Tokens: tokens, CacheDir: cacheDir, StatePath: o.state,
-		PullRefs: o.pullRefs, Full: o.full, Concurrency: o.concurrency, Workers: o.workers, MaxBlobSize: maxSize,
+		PullRefs: o.pullRefs, Full: o.full, Sources: github.Sources{Issues: o.issues || o.allSources}, Concurrency: o.concurrency, Workers: o.workers, MaxBlobSize: maxSize,
 		Setup: setup, TrustInline: o.trustInline, AuditLog: o.aws.auditLog,
 		NewOnly: o.newOnly, NoRedact: o.noRedact,
 		Report: reporter{s, &o.outputOptions, setup.Fingerprints}, Webhook: webhook,

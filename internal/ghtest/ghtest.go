@@ -38,6 +38,9 @@ type Repo struct {
 	// CloneURL, if set, is the clone_url the API answers instead of the
 	// stand-in's own: another host, a file:// URL, a local path.
 	CloneURL string
+	// IssuesDisabled makes the issue listings answer 404, as GitHub does
+	// for a repository whose issues are turned off.
+	IssuesDisabled bool
 }
 
 // Server is the stand-in.
@@ -60,9 +63,15 @@ type Server struct {
 	moveGit   map[string]string
 	holdGit   map[string]*hold
 	requests  []string
+	uris      []string
 	appID     int64
 	appKey    *rsa.PublicKey
 	appTokens map[string]bool
+	// IssuePageSize is the most items a page of an issue, comment or
+	// review listing holds, whatever per_page asks (100, as GitHub, unless
+	// a test sets it lower before the first request).
+	IssuePageSize int
+	disc          discussions
 }
 
 // New starts a stand-in whose API accepts token.
@@ -86,6 +95,8 @@ func New(t testing.TB, token string) *Server {
 	mux.HandleFunc("GET /api/v3/repos/{owner}/{name}", s.getRepo)
 	mux.HandleFunc("GET /api/v3/orgs/{org}/installation", s.installation)
 	mux.HandleFunc("POST /api/v3/app/installations/{id}/access_tokens", s.accessToken)
+	s.IssuePageSize = 100
+	s.routeDiscussions(mux)
 	mux.Handle("/git/", s.gitHandler(backend))
 	s.Server = httptest.NewServer(s.logged(mux))
 	t.Cleanup(s.Close)
@@ -184,6 +195,13 @@ func (s *Server) Requests() []string {
 	return append([]string(nil), s.requests...)
 }
 
+// RequestURIs returns "METHOD path?query" of every request so far.
+func (s *Server) RequestURIs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.uris...)
+}
+
 // EnableApp makes the stand-in accept JWTs of GitHub App appID signed by
 // key, and issue installation tokens to it.
 func (s *Server) EnableApp(appID int64, key *rsa.PublicKey) {
@@ -196,6 +214,7 @@ func (s *Server) logged(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.requests = append(s.requests, r.Method+" "+r.URL.Path)
+		s.uris = append(s.uris, r.Method+" "+r.URL.RequestURI())
 		s.mu.Unlock()
 		h.ServeHTTP(w, r)
 	})
