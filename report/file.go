@@ -65,7 +65,7 @@ func CreatePath(path string, perm os.FileMode) error {
 }
 
 // FormatOf is the format a report file's extension names (.json,
-// .jsonl, .sarif, .csv, .txt), "" for another.
+// .jsonl, .sarif, .csv, .txt, .html), "" for another.
 func FormatOf(path string) string {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".json":
@@ -78,6 +78,8 @@ func FormatOf(path string) string {
 		return "csv"
 	case ".txt", ".text":
 		return "text"
+	case ".html", ".htm":
+		return "html"
 	}
 	return ""
 }

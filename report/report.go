@@ -18,7 +18,7 @@ import (
 )
 
 // Formats lists the output formats.
-var Formats = []string{"text", "json", "jsonl", "sarif", "csv"}
+var Formats = []string{"text", "json", "jsonl", "sarif", "csv", "html"}
 
 // Options control how findings are written.
 type Options struct {
@@ -187,6 +187,8 @@ func WriteFindings(w io.Writer, out []finding.Finding, opts Options) error {
 		return err
 	case "csv":
 		return writeCSV(w, out)
+	case "html":
+		return writeHTMLPage(w, out)
 	default:
 		return fmt.Errorf("unknown format %q (want one of %s)", opts.Format, strings.Join(Formats, ", "))
 	}
