@@ -125,6 +125,12 @@ const (
 	SourceIssueComment    = "issue-comment"
 	SourcePRReviewComment = "pr-review-comment"
 	SourcePRReview        = "pr-review"
+	// What a sweep reads beside a repository's code: its wiki (a git
+	// repository of its own), the gists of an organization's members,
+	// and the logs of its workflow runs.
+	SourceWiki       = "wiki"
+	SourceGist       = "gist"
+	SourceActionsLog = "actions-log"
 )
 
 // How findings are reached when no ref reaches them.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 
@@ -41,10 +42,21 @@ var ErrEmpty = errors.New("empty repository")
 // not trust is refused before anything is created or sent; go-git drops
 // the token if the git host redirects to another origin.
 func (m *Mirror) Sync(ctx context.Context, r Repo) (string, error) {
+	return m.sync(ctx, r, m.Path(r.FullName), false)
+}
+
+// sync is Sync into dir. With anonymous, a clone URL over https that the
+// hosts do not trust is fetched all the same, without the token (a public
+// gist on gist.github.com).
+func (m *Mirror) sync(ctx context.Context, r Repo, dir string, anonymous bool) (string, error) {
+	tokens := m.Tokens
 	if err := m.Hosts.CheckCloneURL(r.CloneURL); err != nil {
-		return "", err
+		u, perr := url.Parse(r.CloneURL)
+		if !anonymous || perr != nil || u.Scheme != "https" || u.Hostname() == "" || u.User != nil {
+			return "", err
+		}
+		tokens = nil
 	}
-	dir := m.Path(r.FullName)
 	repo, err := git.PlainOpen(dir)
 	if errors.Is(err, git.ErrRepositoryNotExists) {
 		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
@@ -61,8 +73,8 @@ func (m *Mirror) Sync(ctx context.Context, r Repo) (string, error) {
 		return "", fmt.Errorf("open mirror %s: %w (delete it to start over)", dir, err)
 	}
 	var auth transport.AuthMethod
-	if m.Tokens != nil {
-		tok, err := m.Tokens.Token(ctx)
+	if tokens != nil {
+		tok, err := tokens.Token(ctx)
 		if err != nil {
 			return "", err
 		}

@@ -42,6 +42,13 @@ type Options struct {
 	// DefaultSourcePages).
 	Sources     Sources
 	SourcePages int
+	// Wikis, ActionsLogs and ActionsDays are the Sweep's.
+	Wikis, ActionsLogs bool
+	ActionsDays        int
+	// Gists also sweeps the public gists of the organization's members,
+	// or of GistUsers when set, each like a repository (gist:USER/ID).
+	Gists     bool
+	GistUsers []string
 	// Concurrency is how many repositories are swept at once; Workers how
 	// many blobs are scanned at once across all of them (0: one per core).
 	Concurrency, Workers int
@@ -147,6 +154,20 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
+	if opts.Gists {
+		if opts.Org == "" && len(opts.GistUsers) == 0 {
+			return errors.New("--gists needs --org (its members' gists) or --gist-users")
+		}
+		gists, err := client.Gists(ctx, opts.Org, opts.GistUsers)
+		if err != nil {
+			return err
+		}
+		for _, g := range gists {
+			if opts.Shard.Has(g.FullName) {
+				repos = append(repos, g)
+			}
+		}
+	}
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = runtime.NumCPU()
@@ -165,6 +186,7 @@ func Run(ctx context.Context, opts Options) error {
 		Log:      opts.Log,
 		Progress: opts.Progress,
 		Sources:  opts.Sources, Client: client, SourcePages: opts.SourcePages,
+		Wikis: opts.Wikis, ActionsLogs: opts.ActionsLogs, ActionsDays: opts.ActionsDays,
 	}
 	if listed != nil {
 		gone, err := sw.Prune(opts.Org, listed, opts.Shard)

@@ -56,6 +56,13 @@ type Sweep struct {
 	Sources     Sources
 	Client      *Client
 	SourcePages int
+	// Wikis also mirrors and scans each repository's wiki, as its code
+	// (its own state entry, owner/name.wiki). ActionsLogs also scans the
+	// logs of its workflow runs of the last ActionsDays (0:
+	// DefaultActionsDays), through Client, beyond the highest run id
+	// scanned.
+	Wikis, ActionsLogs bool
+	ActionsDays        int
 
 	fps finding.Fingerprinter
 }
@@ -132,7 +139,11 @@ func (s *Sweep) Run(ctx context.Context, repos []Repo) []Outcome {
 				logMu.Unlock()
 			}
 			start := time.Now()
-			s.sweepOne(ctx, &out[i])
+			if strings.HasPrefix(r.FullName, gistPrefix) {
+				s.sweepGist(ctx, &out[i])
+			} else {
+				s.sweepOne(ctx, &out[i])
+			}
 			n := done.Add(1)
 			logMu.Lock()
 			defer logMu.Unlock()
@@ -209,11 +220,18 @@ func (s *Sweep) sweepOne(ctx context.Context, o *Outcome) {
 		o.Err = err
 		return
 	}
+	more, err := s.scanMore(ctx, o.Repo, src)
+	if err != nil {
+		o.Err = err
+		return
+	}
+	src.findings = append(src.findings, more.findings...)
 	o.Sources = src.stats
 	dir, err := s.Mirror.Sync(ctx, o.Repo)
 	if errors.Is(err, ErrEmpty) {
-		o.Unchanged = len(prev.Tips) == 0 && src.stats.Texts == 0
+		o.Unchanged = len(prev.Tips) == 0 && src.stats.Texts == 0 && more.commits == 0
 		s.record(ctx, o, dir, map[string]string{}, nil, src.findings, src)
+		s.saveMore(o, more)
 		return
 	}
 	if err != nil {
@@ -233,8 +251,43 @@ func (s *Sweep) sweepOne(ctx context.Context, o *Outcome) {
 		return
 	}
 	o.Stats = res.Stats
-	o.Unchanged = !s.Full && sameTips(prev.Tips, res.Tips) && res.Stats.Commits == 0 && src.stats.Texts == 0
+	o.Unchanged = !s.Full && sameTips(prev.Tips, res.Tips) && res.Stats.Commits == 0 && src.stats.Texts == 0 && more.commits == 0
 	s.record(ctx, o, dir, res.Tips, res.Blobs, append(res.Findings, src.findings...), src)
+	s.saveMore(o, more)
+}
+
+// scanMore reads the wiki and the workflow logs of repo, as Wikis and
+// ActionsLogs ask; the logs' cursor goes with src's.
+func (s *Sweep) scanMore(ctx context.Context, repo Repo, src *sourceScan) (*moreScan, error) {
+	more := &moreScan{}
+	if s.Wikis {
+		if err := s.scanWiki(ctx, repo, more, src); err != nil {
+			return nil, err
+		}
+	}
+	if s.ActionsLogs {
+		if s.Client == nil || s.Detector == nil {
+			return nil, errors.New("actions logs: the sweep has no API client or no detector")
+		}
+		if err := s.scanActions(ctx, repo, more, src); err != nil {
+			return nil, err
+		}
+	}
+	return more, nil
+}
+
+// saveMore records the sweeps of the wiki once the repository's findings
+// are saved: a sweep killed before scans the same commits again.
+func (s *Sweep) saveMore(o *Outcome, more *moreScan) {
+	if o.Err != nil {
+		return
+	}
+	for _, g := range more.saves {
+		if err := s.State.Save(g.name, g.tips, g.blobs, nil); err != nil {
+			o.Err = err
+			return
+		}
+	}
 }
 
 // record makes o's findings of what was found (the history's beyond the
@@ -324,7 +377,7 @@ func sortedKeys(m map[string]string) []string {
 func sourcesLine(st SourceStats) string {
 	var parts []string
 	if st.Texts > 0 {
-		parts = append(parts, fmt.Sprintf("%s (%s) of issues and pull requests scanned", report.Count(st.Texts, "text"), report.HumanBytes(st.Bytes)))
+		parts = append(parts, fmt.Sprintf("%s (%s) of the sources beside git scanned (issues, pull requests, workflow logs)", report.Count(st.Texts, "text"), report.HumanBytes(st.Bytes)))
 	}
 	if st.SkippedLarge > 0 {
 		parts = append(parts, fmt.Sprintf("%s over %s skipped", report.Count(st.SkippedLarge, "text"), report.HumanBytes(MaxTextSize)))
@@ -517,7 +570,9 @@ func (s *Sweep) Prune(owner string, listed map[string]bool, shard Shard) ([]stri
 	var gone []string
 	for _, name := range names {
 		o, _, _ := strings.Cut(name, "/")
-		if !strings.EqualFold(o, owner) || listed[strings.ToLower(name)] || !shard.Has(name) {
+		// A wiki's entry (owner/name.wiki) goes with its repository's.
+		base := strings.TrimSuffix(name, ".wiki")
+		if !strings.EqualFold(o, owner) || listed[strings.ToLower(base)] || !shard.Has(base) {
 			continue
 		}
 		if err := s.State.Delete(name); err != nil {

@@ -43,6 +43,11 @@ type githubOptions struct {
 	reverify    time.Duration
 	issues      bool
 	allSources  bool
+	wikis       bool
+	actionsLogs bool
+	actionsDays int
+	gists       bool
+	gistUsers   []string
 	blobOptions
 }
 
@@ -88,8 +93,16 @@ scanned again). Each listing asks only for what changed since the last
 sweep (a cursor per repository and source, in the state), at most 100
 pages per repository and sweep (the next sweep goes on); a text over 1 MiB
 is skipped and counted; a repository whose issues are disabled or out of
-reach has nothing to scan there and does not fail. --all-sources reads
-every source beside git (today: --issues).
+reach has nothing to scan there and does not fail. --wikis also mirrors
+and scans each repository's wiki, a git repository of its own, like the
+code (a repository without a wiki does not fail). --actions-logs also scans
+the logs of the workflow runs of the last --actions-days days that
+completed since the last sweep (zips over 256 MiB uncompressed are refused;
+expired logs are skipped). --gists also mirrors and scans the public gists
+of the organization's members (or of --gist-users a,b), each reported as
+gist:USER/ID; a gist host the API does not name is fetched without the
+token. --all-sources reads every source beside git (today: --issues,
+--wikis, --gists with --org, --actions-logs).
 
 Sharding: --shard K/N sweeps the repositories whose name hashes to K of N
 (0 <= K < N), each shard with its own state file, e.g.
@@ -123,7 +136,12 @@ or the sweep was interrupted (what completed is reported and saved).`,
 	f.BoolVar(&o.pullRefs, "include-pull-refs", false, "also fetch and scan pull request refs (refs/pull/*)")
 	f.BoolVar(&o.full, "full", false, "rescan every repository from scratch")
 	f.BoolVar(&o.issues, "issues", false, "also scan issues, pull requests, their comments and reviews (through the API, what changed since the last sweep)")
-	f.BoolVar(&o.allSources, "all-sources", false, "also scan every source beside git: today --issues")
+	f.BoolVar(&o.wikis, "wikis", false, "also mirror and scan each repository's wiki")
+	f.BoolVar(&o.actionsLogs, "actions-logs", false, "also scan the logs of workflow runs (through the API, the runs completed since the last sweep)")
+	f.IntVar(&o.actionsDays, "actions-days", github.DefaultActionsDays, "with --actions-logs, read the workflow runs of the last `N` days")
+	f.BoolVar(&o.gists, "gists", false, "also mirror and scan the public gists of the organization's members (or of --gist-users)")
+	f.StringSliceVar(&o.gistUsers, "gist-users", nil, "with --gists, sweep the gists of these `USERS` (comma-separated) instead of the organization's members")
+	f.BoolVar(&o.allSources, "all-sources", false, "also scan every source beside git: today --issues, --wikis, --gists, --actions-logs")
 	f.BoolVar(&o.newOnly, "new-only", false, "report only the findings this sweep made first")
 	f.IntVar(&o.concurrency, "concurrency", 4, "repositories swept at once")
 	f.StringVar(&o.shard, "shard", "0/1", "sweep only shard `K/N` of the repositories")
@@ -189,7 +207,9 @@ func (o *githubOptions) run(ctx context.Context, s *streams) error {
 	opts := github.Options{
 		Org: o.org, Repos: o.repos, Filter: o.filter, Shard: shard,
 		Hosts: hosts, Tokens: tokens, CacheDir: cacheDir, StatePath: o.state,
-		PullRefs: o.pullRefs, Full: o.full, Sources: github.Sources{Issues: o.issues || o.allSources}, Concurrency: o.concurrency, Workers: o.workers, MaxBlobSize: maxSize,
+		PullRefs: o.pullRefs, Full: o.full, Sources: github.Sources{Issues: o.issues || o.allSources},
+		Wikis: o.wikis || o.allSources, ActionsLogs: o.actionsLogs || o.allSources, ActionsDays: o.actionsDays,
+		Gists: o.gists || len(o.gistUsers) > 0 || o.allSources && o.org != "", GistUsers: o.gistUsers, Concurrency: o.concurrency, Workers: o.workers, MaxBlobSize: maxSize,
 		Setup: setup, TrustInline: o.trustInline, AuditLog: o.aws.auditLog,
 		NewOnly: o.newOnly, NoRedact: o.noRedact,
 		Report: reporter{s, &o.outputOptions, setup.Fingerprints}, Webhook: webhook,
@@ -228,6 +248,12 @@ func (o *githubOptions) validate() error {
 	}
 	if o.org != "" && len(o.repos) > 0 {
 		return errors.New("give --org or --repo, not both")
+	}
+	if o.actionsDays < 1 || o.actionsDays > 400 {
+		return fmt.Errorf("--actions-days must be between 1 and 400 (GitHub keeps logs 400 days at most), got %d", o.actionsDays)
+	}
+	if o.gists && o.org == "" && len(o.gistUsers) == 0 {
+		return errors.New("--gists reads the gists of the members of --org: give --org, or name users with --gist-users")
 	}
 	if o.reverify < 0 {
 		return fmt.Errorf("--reverify-after must not be negative, got %s", o.reverify)

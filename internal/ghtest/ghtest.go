@@ -72,6 +72,17 @@ type Server struct {
 	// a test sets it lower before the first request).
 	IssuePageSize int
 	disc          discussions
+	// The sources beside git: git repositories served but not listed
+	// (wikis, owner/name.wiki, and gists, gist/ID), workflow runs by
+	// repository, where the logs' redirects go, members by organization
+	// and gist ids by user.
+	wikis    map[string]bool
+	runs     map[string][]*run
+	nextRun  int64
+	logHost  string
+	members  map[string][]string
+	gists    map[string][]string
+	nextGist int64
 }
 
 // New starts a stand-in whose API accepts token.
@@ -97,6 +108,7 @@ func New(t testing.TB, token string) *Server {
 	mux.HandleFunc("POST /api/v3/app/installations/{id}/access_tokens", s.accessToken)
 	s.IssuePageSize = 100
 	s.routeDiscussions(mux)
+	s.routeSources(mux)
 	mux.Handle("/git/", s.gitHandler(backend))
 	s.Server = httptest.NewServer(s.logged(mux))
 	t.Cleanup(s.Close)
@@ -425,6 +437,7 @@ func (s *Server) gitHandler(backend http.Handler) http.Handler {
 		_, pass, _ := r.BasicAuth()
 		s.mu.Lock()
 		_, exists := s.repos[name]
+		exists = exists || s.wikis[name]
 		valid := pass != "" && (pass == s.Token || s.appTokens[pass])
 		status := s.failGit[name]
 		hold := s.holdGit[name]
