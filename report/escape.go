@@ -44,7 +44,7 @@ func escapeJSON(doc []byte) []byte {
 // people read on a terminal.
 func escapeFinding(f finding.Finding) finding.Finding {
 	for _, s := range []*string{&f.Repository, &f.RuleID, &f.Description, &f.Secret, &f.Commit, &f.Path,
-		&f.Author, &f.Email, &f.Date, &f.Fingerprint, &f.Blob, &f.KeyID, &f.SessionToken, &f.Decoded} {
+		&f.Author, &f.Email, &f.Date, &f.Fingerprint, &f.Blob, &f.KeyID, &f.SessionToken, &f.Decoded, &f.URL} {
 		*s = Escape(*s)
 	}
 	if f.AccountID != nil {

@@ -234,6 +234,13 @@ func writeFinding(b *strings.Builder, f finding.Finding, by string, st style, ca
 			field("Author", st.dim+a+clip(f.Date, nameCols)+st.reset)
 		}
 	}
+	if f.Commit == "" && f.Author != "" {
+		// An issue, a comment, a log: who wrote it, and when.
+		field("Author", st.dim+clip(f.Author, nameCols)+", "+clip(f.Date, nameCols)+st.reset)
+	}
+	if u := f.URL; strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://") {
+		field("Link", u)
+	}
 	field("Fingerprint", f.Fingerprint)
 	field("To do", advice)
 }
