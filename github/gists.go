@@ -10,7 +10,6 @@ import (
 	gh "github.com/google/go-github/v84/github"
 
 	"github.com/keysweep/keysweep/finding"
-	"github.com/keysweep/keysweep/scanner"
 )
 
 const (
@@ -153,12 +152,7 @@ func (s *Sweep) sweepGist(ctx context.Context, o *Outcome) {
 		o.Err = fmt.Errorf("gist: %w", err)
 		return
 	}
-	var since []string
-	var seen func(string) bool
-	if !s.Full {
-		since, seen = prev.Since(), prev.Seen
-	}
-	res, err := scanner.Since(ctx, dir, s.Detector, since, seen, scanner.Options{Workers: s.PerRepo, MaxBlobSize: s.MaxBlobSize, KeepMarked: true})
+	res, err := s.scanSince(ctx, dir, prev)
 	if err != nil {
 		o.Err = fmt.Errorf("scan: %w", err)
 		return

@@ -54,6 +54,14 @@ func TestStateCursors(t *testing.T) {
 // returns the outcomes (failed ones included).
 func (x *sweepFixture) issueSweep(t *testing.T, repos []Repo, pages int) []Outcome {
 	t.Helper()
+	return x.sourceSweep(t, repos, func(sw *Sweep) { sw.Sources, sw.SourcePages = Sources{Issues: true}, pages })
+}
+
+// sourceSweep sweeps repos once with the sources set sets, as one run
+// does, delivering what it found, and returns the outcomes (failed ones
+// included).
+func (x *sweepFixture) sourceSweep(t *testing.T, repos []Repo, set func(*Sweep)) []Outcome {
+	t.Helper()
 	state, err := OpenState(filepath.Join(x.cache, "state.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -66,9 +74,9 @@ func (x *sweepFixture) issueSweep(t *testing.T, repos []Repo, pages int) []Outco
 	client.Sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 	sw := &Sweep{
 		Mirror: &Mirror{Dir: x.cache, Tokens: StaticToken(standInAuth), Hosts: x.hosts},
-		State:  state, Concurrency: 2, PerRepo: 2, Detector: x.det,
-		Sources: Sources{Issues: true}, Client: client, SourcePages: pages,
+		State:  state, Concurrency: 2, PerRepo: 2, Detector: x.det, Client: client,
 	}
+	set(sw)
 	outs := sw.Run(context.Background(), repos)
 	for _, o := range outs {
 		if o.Err == nil {

@@ -5,11 +5,9 @@ import (
 	"bytes"
 	"context"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -21,30 +19,7 @@ import (
 // does, delivering what it found.
 func (x *sweepFixture) moreSweep(t *testing.T, repos []Repo) []Outcome {
 	t.Helper()
-	state, err := OpenState(filepath.Join(x.cache, "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer state.Close()
-	client, err := NewClient(x.hosts, nil, StaticToken(standInAuth), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client.Sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
-	sw := &Sweep{
-		Mirror: &Mirror{Dir: x.cache, Tokens: StaticToken(standInAuth), Hosts: x.hosts},
-		State:  state, Concurrency: 2, PerRepo: 2, Detector: x.det,
-		Wikis: true, ActionsLogs: true, Client: client,
-	}
-	outs := sw.Run(context.Background(), repos)
-	for _, o := range outs {
-		if o.Err == nil {
-			if err := state.Delivered(o.New); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	return outs
+	return x.sourceSweep(t, repos, func(sw *Sweep) { sw.Wikis, sw.ActionsLogs = true, true })
 }
 
 func (x *sweepFixture) codeRepo(t *testing.T, name string) Repo {

@@ -238,14 +238,7 @@ func (s *Sweep) sweepOne(ctx context.Context, o *Outcome) {
 		o.Err = err
 		return
 	}
-	var since []string
-	var seen func(string) bool
-	if !s.Full {
-		since, seen = prev.Since(), prev.Seen
-	}
-	// A swept repository's content is not trusted to mark its own secrets
-	// as harmless: the markers are kept, and Filter decides.
-	res, err := scanner.Since(ctx, dir, s.Detector, since, seen, scanner.Options{Workers: s.PerRepo, MaxBlobSize: s.MaxBlobSize, KeepMarked: true})
+	res, err := s.scanSince(ctx, dir, prev)
 	if err != nil {
 		o.Err = fmt.Errorf("scan: %w", err)
 		return
@@ -544,6 +537,19 @@ func stamp(fs []finding.Finding, at time.Time) {
 			fs[i].Verification = &c
 		}
 	}
+}
+
+// scanSince scans the mirror at dir beyond what prev records as scanned
+// (everything with Full). A swept repository's content is not trusted to
+// mark its own secrets as harmless: the markers are kept, and Filter
+// decides.
+func (s *Sweep) scanSince(ctx context.Context, dir string, prev *RepoState) (*scanner.Result, error) {
+	var since []string
+	var seen func(string) bool
+	if !s.Full {
+		since, seen = prev.Since(), prev.Seen
+	}
+	return scanner.Since(ctx, dir, s.Detector, since, seen, scanner.Options{Workers: s.PerRepo, MaxBlobSize: s.MaxBlobSize, KeepMarked: true})
 }
 
 func sameTips(a, b map[string]string) bool {

@@ -11,7 +11,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 
 	"github.com/keysweep/keysweep/finding"
-	"github.com/keysweep/keysweep/scanner"
 )
 
 // gitSave is the sweep of a git repository beside the code (a wiki) to
@@ -55,12 +54,7 @@ func (s *Sweep) scanWiki(ctx context.Context, repo Repo, out *moreScan, src *sou
 	case err != nil:
 		return fmt.Errorf("wiki: %w", err)
 	}
-	var since []string
-	var seen func(string) bool
-	if !s.Full {
-		since, seen = prev.Since(), prev.Seen
-	}
-	res, err := scanner.Since(ctx, dir, s.Detector, since, seen, scanner.Options{Workers: s.PerRepo, MaxBlobSize: s.MaxBlobSize, KeepMarked: true})
+	res, err := s.scanSince(ctx, dir, prev)
 	if err != nil {
 		return fmt.Errorf("scan the wiki: %w", err)
 	}
