@@ -453,16 +453,11 @@ func TestSessionProcessRemediates(t *testing.T) {
 				"own":     {finding.ActionWouldDeactivate, ownAccount, "deploy-bot"},
 				"foreign": {finding.ActionSkip, foreignAccount, ""},
 			},
-			audit: []AuditEntry{
+			audit: slices.Concat([]AuditEntry{
 				{KeyID: "own", Account: ownAccount, Action: "check-credentials", Result: "ok"},
-				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "last-used", Result: "ok"},
-				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "get-user", Result: "ok"},
-				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "list-groups", Result: "ok"},
-				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "list-attached-user-policies", Result: "ok"},
-				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "list-user-policies", Result: "ok"},
-				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "simulate", Result: "ok"},
+			}, okSteps("own", ownAccount, "deploy-bot", respondReads...), []AuditEntry{
 				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "decision", Result: finding.ActionWouldDeactivate},
-			},
+			}),
 		},
 		{
 			name:  "deactivate with the default credentials",
@@ -473,18 +468,13 @@ func TestSessionProcessRemediates(t *testing.T) {
 				"foreign": {finding.ActionSkip, foreignAccount, ""},
 			},
 			inactive: []string{"own"},
-			audit: []AuditEntry{
+			audit: slices.Concat([]AuditEntry{
 				{KeyID: "own", Account: ownAccount, Action: "check-credentials", Result: "ok"},
-				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "last-used", Result: "ok"},
-				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "get-user", Result: "ok"},
-				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "list-groups", Result: "ok"},
-				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "list-attached-user-policies", Result: "ok"},
-				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "list-user-policies", Result: "ok"},
-				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "simulate", Result: "ok"},
+			}, okSteps("own", ownAccount, "deploy-bot", respondReads...), []AuditEntry{
 				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "check-status", Result: "ok"},
 				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "deactivate", Result: "ok"},
 				{KeyID: "own", Account: ownAccount, User: "deploy-bot", Action: "decision", Result: finding.ActionDeactivated},
-			},
+			}),
 		},
 		{
 			name:  "deactivate through a role",
@@ -495,18 +485,13 @@ func TestSessionProcessRemediates(t *testing.T) {
 				"foreign": {finding.ActionSkip, foreignAccount, ""},
 			},
 			inactive: []string{"second"},
-			audit: []AuditEntry{
+			audit: slices.Concat([]AuditEntry{
 				{KeyID: "second", Account: secondAccount, Role: "arn:aws:iam::444455556666:role/" + roleName, Action: "assume-role", Result: "ok"},
-				{KeyID: "second", Account: secondAccount, User: "app", Action: "last-used", Result: "ok"},
-				{KeyID: "second", Account: secondAccount, User: "app", Action: "get-user", Result: "ok"},
-				{KeyID: "second", Account: secondAccount, User: "app", Action: "list-groups", Result: "ok"},
-				{KeyID: "second", Account: secondAccount, User: "app", Action: "list-attached-user-policies", Result: "ok"},
-				{KeyID: "second", Account: secondAccount, User: "app", Action: "list-user-policies", Result: "ok"},
-				{KeyID: "second", Account: secondAccount, User: "app", Action: "simulate", Result: "ok"},
+			}, okSteps("second", secondAccount, "app", respondReads...), []AuditEntry{
 				{KeyID: "second", Account: secondAccount, User: "app", Action: "check-status", Result: "ok"},
 				{KeyID: "second", Account: secondAccount, User: "app", Action: "deactivate", Result: "ok"},
 				{KeyID: "second", Account: secondAccount, User: "app", Action: "decision", Result: finding.ActionDeactivated},
-			},
+			}),
 		},
 	}
 	for _, tt := range tests {
