@@ -14,7 +14,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
@@ -324,26 +323,7 @@ func (s *Server) listRepos(w http.ResponseWriter, r *http.Request) {
 	if per <= 0 || per > s.PageSize {
 		per = s.PageSize
 	}
-	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
-	page = max(page, 1)
-	last := (len(all) + per - 1) / per
-	lo, hi := min((page-1)*per, len(all)), min(page*per, len(all))
-	link := func(p int, rel string) string {
-		q := r.URL.Query()
-		q.Set("page", strconv.Itoa(p))
-		return fmt.Sprintf("<%s%s?%s>; rel=%q", s.URL, r.URL.Path, q.Encode(), rel)
-	}
-	var links []string
-	if page < last {
-		links = append(links, link(page+1, "next"), link(last, "last"))
-	}
-	if page > 1 {
-		links = append(links, link(1, "first"), link(page-1, "prev"))
-	}
-	if len(links) > 0 {
-		w.Header().Set("Link", strings.Join(links, ", "))
-	}
-	writeJSON(w, http.StatusOK, all[lo:hi])
+	s.writePageOf(w, r, all, per)
 }
 
 func (s *Server) getRepo(w http.ResponseWriter, r *http.Request) {

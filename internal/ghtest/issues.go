@@ -385,7 +385,12 @@ func (s *Server) writePage(w http.ResponseWriter, r *http.Request, all []map[str
 	if per <= 0 {
 		per = 30
 	}
-	per = min(per, max(size, 1))
+	s.writePageOf(w, r, all, min(per, max(size, 1)))
+}
+
+// writePageOf answers the page of all that page asks, per to a page, with
+// GitHub's Link header (next, last, first, prev).
+func (s *Server) writePageOf(w http.ResponseWriter, r *http.Request, all []map[string]any, per int) {
 	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
 	page = max(page, 1)
 	last := max(1, (len(all)+per-1)/per)
